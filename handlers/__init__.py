@@ -1,0 +1,1 @@
+"""HTTP, WebSocket and real-time plumbing; domain logic lives in ``models``."""

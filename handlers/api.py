@@ -1,0 +1,247 @@
+"""REST endpoints under /api/: parse, check, call the domain, publish, answer."""
+import asyncio
+import logging
+
+import tornado.web
+
+from handlers import events
+from handlers.base import SESSION_COOKIE, ApiHandler
+from models import chats, messages, users
+from models.db import DatabaseUnavailable, db_call, is_sqlite, run_blocking
+from models.errors import AppError
+
+logger = logging.getLogger(__name__)
+
+
+def _ping():
+    from models.db import db
+    db.execute_sql("SELECT 1")
+
+
+class HealthHandler(ApiHandler):
+    auth_required = False
+
+    async def get(self):
+        state = self.state
+        body = {"status": "ok", "db": "ok", "version": state.version,
+                "database": "sqlite" if is_sqlite() else "postgresql",
+                "connections": state.hub.connection_count()}
+        try:
+            await asyncio.wait_for(db_call(_ping), timeout=5)
+        except (DatabaseUnavailable, asyncio.TimeoutError) as exc:
+            body.update(status="error", db="error", detail=str(exc) or "database did not answer in 5 s")
+            return self.send_json(body, 503)
+        self.send_json(body)
+
+
+class LoginHandler(ApiHandler):
+    auth_required = False
+
+    async def post(self):
+        body = self.json_body()
+        username = self.field(body, "username", str)
+        password = self.field(body, "password", str)
+        self.send_json(await self.log_in(username, password))
+
+
+class RefreshHandler(ApiHandler):
+    """Trade a refresh token (JSON body, or the browser session cookie plus XSRF header) for new tokens."""
+    auth_required = False
+
+    async def post(self):
+        body = self.json_body(required=False)
+        token = self.field(body, "refresh_token", str, required=False)
+        from_cookie = token is None
+        if from_cookie:
+            tornado.web.RequestHandler.check_xsrf_cookie(self)
+            token = (self.get_signed_cookie(SESSION_COOKIE) or b"").decode()
+        session = await db_call(users.rotate_session, token, self.config["refresh_token_ttl"])
+        if from_cookie:
+            self.set_session_cookie(session["refresh_token"])
+        self.send_json(self.token_payload(session))
+
+
+class LogoutHandler(ApiHandler):
+    async def post(self):
+        session_id = self.current_user["session_id"]
+        await db_call(users.revoke_session, session_id)
+        events.close_session(self.state.bus, session_id)
+        self.clear_cookie(SESSION_COOKIE)
+        self.send_json({"status": "logged_out"})
+
+
+class MeHandler(ApiHandler):
+    async def get(self):
+        self.send_json(self.current_user)
+
+
+class UsersHandler(ApiHandler):
+    async def get(self):
+        query = self.get_query_argument("q", "")[:64]
+        limit = self.query_int("limit", 20, minimum=1)
+        found = await db_call(users.search_users, query, min(limit, 100))
+        online = set(self.state.hub.online)
+        self.send_json({"users": [{**u, "online": u["id"] in online} for u in found]})
+
+
+class AdminUsersHandler(ApiHandler):
+    async def get(self):
+        self.require_admin()
+        self.send_json({"users": await db_call(users.list_all_users)})
+
+    async def post(self):
+        self.require_admin()
+        body = self.json_body()
+        username = users.validate_username(self.field(body, "username", str))
+        password = users.validate_password(self.field(body, "password", str))
+        display_name = self.field(body, "display_name", str, required=False)
+        is_admin = self.field(body, "is_admin", bool, required=False, default=False)
+        password_hash = await run_blocking(users.hash_password, password)
+        created = await db_call(users.create_user, username, password_hash, display_name, is_admin)
+        logger.info("Admin %s created user %s", self.current_user["id"], created["id"])
+        self.send_json(created, 201)
+
+
+class AdminUserHandler(ApiHandler):
+    async def patch(self, user_id):
+        self.require_admin()
+        user_id = int(user_id)
+        body = self.json_body()
+        display_name = self.field(body, "display_name", str, required=False)
+        is_admin = self.field(body, "is_admin", bool, required=False)
+        is_active = self.field(body, "is_active", bool, required=False)
+        if user_id == self.current_user["id"] and (is_active is False or is_admin is False):
+            raise AppError(422, "cannot_demote_self", "You cannot deactivate or demote your own account")
+        result = await db_call(users.update_user, user_id, display_name, is_admin)
+        if is_active is not None:
+            result = await db_call(users.set_active, user_id, is_active)
+            if not is_active:
+                events.close_user(self.state.bus, user_id)
+                logger.info("Admin %s deactivated user %s", self.current_user["id"], user_id)
+        self.send_json(result)
+
+
+class AdminPasswordHandler(ApiHandler):
+    async def post(self, user_id):
+        self.require_admin()
+        password = users.validate_password(self.field(self.json_body(), "password", str))
+        password_hash = await run_blocking(users.hash_password, password)
+        result = await db_call(users.set_password, int(user_id), password_hash)
+        events.close_user(self.state.bus, int(user_id), "password was reset: log in again")
+        self.send_json(result)
+
+
+def with_presence(hub, chat):
+    return {**chat, "members": [{**m, "online": m["id"] in hub.online} for m in chat["members"]]}
+
+
+class ChatsHandler(ApiHandler):
+    async def get(self):
+        found = await db_call(chats.list_chats, self.current_user["id"])
+        self.send_json([with_presence(self.state.hub, c) for c in found])
+
+    async def post(self):
+        body = self.json_body()
+        kind = self.field(body, "type", str)
+        me = self.current_user["id"]
+        if kind == "direct":
+            chat, created = await db_call(chats.create_direct_chat, me, self.field(body, "user_id", int))
+        elif kind == "group":
+            member_ids = self.field(body, "member_ids", list, required=False, default=[])
+            chat = await db_call(chats.create_group_chat, me, self.field(body, "title", str), member_ids)
+            created = True
+        else:
+            raise AppError(422, "invalid_field", "type must be 'direct' or 'group'", field="type")
+        if created:
+            events.chat_created(self.state.bus, chat)
+        self.send_json(with_presence(self.state.hub, chat), 201 if created else 200)
+
+
+class ChatHandler(ApiHandler):
+    async def get(self, chat_id):
+        chat = await db_call(chats.get_chat, self.current_user["id"], int(chat_id))
+        self.send_json(with_presence(self.state.hub, chat))
+
+    async def patch(self, chat_id):
+        title = self.field(self.json_body(), "title", str)
+        chat = await db_call(chats.rename_group, self.current_user["id"], int(chat_id), title)
+        events.chat_updated(self.state.bus, chat)
+        self.send_json(with_presence(self.state.hub, chat))
+
+    post = None
+
+
+class MembersHandler(ApiHandler):
+    async def post(self, chat_id):
+        user_ids = self.field(self.json_body(), "user_ids", list)
+        chat, added = await db_call(chats.add_members, self.current_user["id"], int(chat_id), user_ids)
+        if added:
+            events.members_added(self.state.bus, chat, added)
+        self.send_json({"chat": chat, "added": added})
+
+
+class MemberHandler(ApiHandler):
+    async def delete(self, chat_id, user_id):
+        chat_id, user_id = int(chat_id), int(user_id)
+        remaining = await db_call(chats.remove_member, self.current_user, chat_id, user_id)
+        events.member_removed(self.state.bus, chat_id, user_id, remaining)
+        self.send_json({"chat_id": chat_id, "removed": user_id})
+
+
+class MessagesHandler(ApiHandler):
+    async def get(self, chat_id):
+        before_id = self.query_int("before_id")
+        after_id = self.query_int("after_id")
+        if before_id is not None and after_id is not None:
+            raise AppError(400, "invalid_query", "Use before_id or after_id, not both")
+        limit = self.query_int("limit", 50, minimum=1)
+        page = await db_call(messages.history, self.current_user["id"], int(chat_id),
+                             before_id, after_id, limit)
+        self.send_json(page)
+
+    async def post(self, chat_id):
+        body = self.json_body()
+        request = {"sender_id": self.current_user["id"], "chat_id": int(chat_id),
+                   "text": messages.clean_text(body.get("text")),
+                   "client_msg_id": messages.clean_client_msg_id(body.get("client_msg_id"))}
+        result = await self.state.writer.submit(request)
+        if "error" in result:
+            raise result["error"]
+        self.send_json(result["message"], 201 if result["created"] else 200)
+
+
+class ReadHandler(ApiHandler):
+    async def post(self, chat_id):
+        message_id = self.field(self.json_body(), "message_id", int)
+        receipt = await db_call(chats.mark_read, self.current_user["id"], int(chat_id), message_id)
+        events.read(self.state.bus, receipt)
+        self.send_json(receipt)
+
+
+class MessageHandler(ApiHandler):
+    async def patch(self, message_id):
+        text = self.json_body().get("text")
+        message, member_ids = await db_call(messages.edit_message, self.current_user["id"], int(message_id), text)
+        events.message_changed(self.state.bus, "message_updated", message, member_ids)
+        self.send_json(message)
+
+    async def delete(self, message_id):
+        message, member_ids = await db_call(messages.delete_message, self.current_user["id"], int(message_id))
+        events.message_changed(self.state.bus, "message_deleted", message, member_ids)
+        self.send_json(message)
+
+
+class UpdatesHandler(ApiHandler):
+    """Catch-up after a reconnect: every message after ``after_id`` in all the caller's chats."""
+
+    async def get(self):
+        after_id = self.query_int("after_id", 0)
+        limit = self.query_int("limit", 500, minimum=1)
+        self.send_json(await db_call(messages.catch_up, self.current_user["id"], after_id, min(limit, 1000)))
+
+
+class NotFoundHandler(ApiHandler):
+    auth_required = False
+
+    def prepare(self):
+        raise AppError(404, "not_found", f"No API endpoint at {self.request.path}")

@@ -1,0 +1,98 @@
+"""make_app: the one Tornado application serving pages, REST, WebSocket and static files."""
+import logging
+import os
+import re
+import types
+
+import jinja2
+import tornado.web
+
+from handlers import api, pages, ws
+from handlers.hub import Hub, LocalBus
+from handlers.throttle import LoginThrottle
+from handlers.writer import MessageWriter
+from models import users
+from models.db import db_call
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VERSION = "1.0.0"
+access_log = logging.getLogger("tornado.access")
+_TOKEN_IN_URI = re.compile(r"(token=)([^&\s]{0,20})[^&\s]*")
+
+
+def redact_uri(uri):
+    """Cut ``token=`` values in a URI to their first 20 characters."""
+    return _TOKEN_IN_URI.sub(lambda m: m.group(1) + m.group(2) + "...", uri)
+
+
+def log_request(handler):
+    status = handler.get_status()
+    level = access_log.info if status < 400 else access_log.warning if status < 500 else access_log.error
+    level("%d %s %s (%s) %.2fms", status, handler.request.method, redact_uri(handler.request.uri),
+          handler.request.remote_ip, 1000.0 * handler.request.request_time())
+
+
+def make_app(config):
+    """Build the application from a settings dict (see ``server.SETTINGS``)."""
+    bus = LocalBus()
+    hub = Hub(bus, presence_grace=config["presence_grace"],
+              on_offline=lambda user_id: _touch_last_seen(user_id))
+    state = types.SimpleNamespace(
+        config=config, version=VERSION, bus=bus, hub=hub,
+        writer=MessageWriter(bus),
+        throttle=LoginThrottle(config["login_max_failures"], config["login_max_failures_per_address"],
+                               config["login_window"]),
+        jinja=jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
+                                 autoescape=True),
+    )
+    routes = [
+        (r"/", pages.IndexHandler),
+        (r"/login", pages.LoginPage),
+        (r"/logout", pages.LogoutPage),
+        (r"/ws", ws.ChatSocket),
+        (r"/api/health", api.HealthHandler),
+        (r"/api/auth/login", api.LoginHandler),
+        (r"/api/auth/refresh", api.RefreshHandler),
+        (r"/api/auth/logout", api.LogoutHandler),
+        (r"/api/me", api.MeHandler),
+        (r"/api/users", api.UsersHandler),
+        (r"/api/admin/users", api.AdminUsersHandler),
+        (r"/api/admin/users/(\d+)", api.AdminUserHandler),
+        (r"/api/admin/users/(\d+)/password", api.AdminPasswordHandler),
+        (r"/api/chats", api.ChatsHandler),
+        (r"/api/chats/(\d+)", api.ChatHandler),
+        (r"/api/chats/(\d+)/members", api.MembersHandler),
+        (r"/api/chats/(\d+)/members/(\d+)", api.MemberHandler),
+        (r"/api/chats/(\d+)/messages", api.MessagesHandler),
+        (r"/api/chats/(\d+)/read", api.ReadHandler),
+        (r"/api/messages/(\d+)", api.MessageHandler),
+        (r"/api/updates", api.UpdatesHandler),
+        (r"/api/.*", api.NotFoundHandler),
+    ]
+    app = tornado.web.Application(
+        routes,
+        static_path=os.path.join(ROOT, "static"),
+        cookie_secret=config["secret_key"],
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs={"samesite": "Strict"},
+        websocket_ping_interval=config["ws_ping_interval"],
+        websocket_ping_timeout=config["ws_ping_timeout"],
+        websocket_max_message_size=config["ws_max_frame_bytes"],
+        log_function=log_request,
+        default_handler_class=pages.NotFoundPage,
+        compress_response=True,
+    )
+    app.state = state
+    return app
+
+
+def _touch_last_seen(user_id):
+    import asyncio
+    asyncio.ensure_future(_quietly(db_call(users.touch_last_seen, user_id)))
+
+
+async def _quietly(awaitable):
+    try:
+        await awaitable
+    except Exception as exc:  # presence bookkeeping must never take the loop down
+        logging.getLogger(__name__).warning("Could not record last seen: %s", exc)

@@ -1,0 +1,188 @@
+"""Base handlers: JSON bodies with a size limit, bearer auth, one error shape, Jinja rendering."""
+import http
+import logging
+
+import orjson
+import tornado.web
+
+from models import users
+from models.db import DatabaseUnavailable, db_call, run_blocking
+from models.errors import AppError, bad_request
+
+logger = logging.getLogger(__name__)
+SESSION_COOKIE = "cm_session"
+DISCARD_LIMIT = 64 * 1024 * 1024  # bodies up to this get a 413 answer; larger ones are cut off
+
+
+async def authenticate_token(secret, token):
+    """The live user behind an access token, or AppError(401) saying why not."""
+    claims = users.decode_access_token(secret, token)
+    user = await db_call(users.resolve_session, claims)
+    return {**user, "token_expires_at": claims["exp"]}
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    """Shared by pages and the API: rendering and error pages."""
+
+    @property
+    def state(self):
+        """The process-wide objects built in ``make_app`` (hub, bus, writer, settings...)."""
+        return self.application.state
+
+    @property
+    def config(self):
+        return self.application.state.config
+
+    def render_page(self, template, **context):
+        env = self.application.state.jinja
+        context.update(static_url=self.static_url, xsrf_form_html=self.xsrf_form_html,
+                       xsrf_token=self.xsrf_token.decode(), current_user=self.current_user,
+                       version=self.application.state.version, request=self.request)
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(env.get_template(template).render(**context))
+
+    async def log_in(self, username, password, set_cookie=False):
+        """Check credentials (throttled), open a session, return the token payload."""
+        address = self.request.remote_ip
+        wait = self.state.throttle.retry_after(address, username)
+        if wait:
+            raise AppError(429, "too_many_attempts",
+                           f"Too many failed logins. Try again in {wait} seconds.", retry_after=wait)
+        candidate = await db_call(users.find_login_candidate, username)
+        valid = await run_blocking(users.verify_password, candidate and candidate["password_hash"], password)
+        if not (candidate and valid):
+            self.state.throttle.failed(address, username)
+            logger.warning("Failed login for %r from %s", username[:32], address)
+            raise AppError(401, "invalid_credentials", "Wrong username or password")
+        if not candidate["is_active"]:
+            raise AppError(401, "user_deactivated", "This account has been deactivated")
+        self.state.throttle.succeeded(username)
+        session = await db_call(users.open_session, candidate["id"],
+                                self.request.headers.get("User-Agent", ""), self.config["refresh_token_ttl"])
+        if set_cookie:
+            self.set_session_cookie(session["refresh_token"])
+        return self.token_payload(session)
+
+    def token_payload(self, session):
+        ttl = self.config["access_token_ttl"]
+        token = users.issue_access_token(self.config["secret_key"], session["user"]["id"],
+                                         session["session_id"], ttl)
+        return {"access_token": token, "token_type": "bearer", "expires_in": ttl,
+                "refresh_token": session["refresh_token"],
+                "refresh_expires_in": self.config["refresh_token_ttl"], "user": session["user"]}
+
+    def set_session_cookie(self, refresh_token):
+        self.set_signed_cookie(SESSION_COOKIE, refresh_token, httponly=True, samesite="Lax",
+                               secure=self.request.protocol == "https",
+                               expires_days=self.config["refresh_token_ttl"] / 86400)
+
+    def set_default_headers(self):
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "same-origin")
+        self.set_header("X-Frame-Options", "DENY")
+
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        reason = getattr(exc, "log_message", None) or http.HTTPStatus(status_code).phrase
+        if self.request.path.startswith("/api/"):
+            self.finish({"error": {"code": _status_code_name(status_code), "message": reason}})
+        else:
+            self.render_page("error.html", status_code=status_code, message=reason)
+
+
+def _status_code_name(status):
+    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+            405: "method_not_allowed", 413: "body_too_large", 429: "rate_limited",
+            503: "unavailable"}.get(status, "internal_error")
+
+
+@tornado.web.stream_request_body
+class ApiHandler(BaseHandler):
+    """JSON in, JSON out.  Bodies are streamed so an oversized one gets 413, never a dropped connection."""
+
+    auth_required = True
+
+    def initialize(self):
+        self._chunks = []
+        self._size = 0
+
+    def check_xsrf_cookie(self):
+        """Bearer tokens are not ambient credentials; cookie-based calls check XSRF themselves."""
+
+    def data_received(self, chunk):
+        self._size += len(chunk)
+        if self._size <= self.config["max_body_bytes"]:
+            self._chunks.append(chunk)
+
+    async def prepare(self):
+        self.set_header("Cache-Control", "no-store")
+        length = self.request.headers.get("Content-Length")
+        if length and length.isdigit() and self.config["max_body_bytes"] < int(length) <= DISCARD_LIMIT:
+            self.request.connection.set_max_body_size(int(length))  # read and discard, then 413
+        if self.auth_required:
+            header = self.request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise AppError(401, "token_missing", "Send Authorization: Bearer <access_token>")
+            self.current_user = await authenticate_token(self.config["secret_key"], token.strip())
+
+    def json_body(self, required=True):
+        if self._size > self.config["max_body_bytes"]:
+            raise AppError(413, "body_too_large", f"Request body is over {self.config['max_body_bytes']} bytes")
+        raw = b"".join(self._chunks)
+        if not raw.strip():
+            if required:
+                raise bad_request("invalid_json", "Request body must be a JSON object")
+            return {}
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise bad_request("invalid_json", f"Request body is not valid JSON: {exc}")
+        if not isinstance(body, dict):
+            raise bad_request("invalid_json", "Request body must be a JSON object")
+        return body
+
+    def field(self, body, name, kind, required=True, default=None):
+        """One typed field of a JSON body (bool is not accepted as int)."""
+        if name not in body or body[name] is None:
+            if required:
+                raise AppError(422, "missing_field", f"Field {name!r} is required", field=name)
+            return default
+        value = body[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise AppError(422, "invalid_field", f"Field {name!r} must be {kind.__name__}", field=name)
+        return value
+
+    def query_int(self, name, default=None, minimum=0):
+        raw = self.get_query_argument(name, None)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise bad_request("invalid_query", f"Query parameter {name!r} must be an integer", field=name)
+        if value < minimum:
+            raise bad_request("invalid_query", f"Query parameter {name!r} must be >= {minimum}", field=name)
+        return value
+
+    def require_admin(self):
+        if not self.current_user.get("is_admin"):
+            raise AppError(403, "admin_only", "Only administrators may do this")
+
+    def send_json(self, payload, status=200):
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(orjson.dumps(payload))
+
+    def _handle_request_exception(self, exc):
+        if self._finished:
+            return super()._handle_request_exception(exc)
+        if isinstance(exc, AppError):
+            if exc.status == 429 and "retry_after" in exc.extra:
+                self.set_header("Retry-After", str(exc.extra["retry_after"]))
+            self.send_json({"error": exc.as_dict()}, exc.status)
+        elif isinstance(exc, DatabaseUnavailable):
+            logger.warning("Database unavailable during %s %s: %s", self.request.method, self.request.path, exc)
+            self.send_json({"error": {"code": "db_unavailable", "message": "The database is unreachable"}}, 503)
+        else:
+            super()._handle_request_exception(exc)

@@ -1,0 +1,193 @@
+"""Who is connected, and delivery of events to them.
+
+Every event goes through a :class:`Bus`.  An envelope names its audience by
+user ids and/or chat ids; the hub of each process delivers it to the matching
+connections it holds.  :class:`LocalBus` is the in-process default; a
+multi-process backplane only has to implement ``publish`` and call
+``hub.dispatch`` with each envelope it receives.
+
+The hub is touched only on the event loop thread.
+"""
+import collections
+import logging
+import time
+
+import orjson
+from tornado.ioloop import IOLoop
+
+logger = logging.getLogger(__name__)
+
+
+def encode(event):
+    return orjson.dumps(event).decode()
+
+
+class LocalBus:
+    """Publish/subscribe inside one process: delivery is immediate and in order."""
+
+    def __init__(self):
+        self.hub = None
+
+    def publish(self, event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None):
+        self.hub.dispatch({"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
+                           "exclude_user": exclude_user, "exclude_conn": exclude_conn,
+                           "control": control})
+
+
+class Hub:
+    def __init__(self, bus, presence_grace=3.0, on_offline=None):
+        self.bus = bus
+        bus.hub = self
+        self.presence_grace = presence_grace
+        self.on_offline = on_offline  # callback(user_id) when a user goes offline
+        self.by_user = collections.defaultdict(set)   # user_id -> connections
+        self.chats_of = collections.defaultdict(set)  # user_id -> chat ids (connected users only)
+        self.users_in = collections.defaultdict(set)  # chat_id -> connected user ids
+        self.online = set()
+        self._offline_timers = {}
+        self.started_at = time.time()
+        self.counters = collections.Counter()
+        self.close_codes = collections.Counter()
+
+    # --- connections -----------------------------------------------------------
+
+    def connection_count(self):
+        return sum(len(conns) for conns in self.by_user.values())
+
+    def connections(self):
+        return [c for conns in self.by_user.values() for c in conns]
+
+    def attach(self, conn, chat_ids):
+        """Register an authenticated connection and subscribe it to its chats."""
+        user_id = conn.user_id
+        first = not self.by_user.get(user_id)
+        self.by_user[user_id].add(conn)
+        self.counters["connections_opened"] += 1
+        logger.info("User %s connected. Total connections: %s", user_id, self.connection_count())
+        for chat_id in chat_ids:
+            self._subscribe(user_id, chat_id, log=True)
+        timer = self._offline_timers.pop(user_id, None)
+        if timer is not None:
+            IOLoop.current().remove_timeout(timer)
+        if first and user_id not in self.online:
+            self.online.add(user_id)
+            self.bus.publish({"type": "presence", "user_id": user_id, "status": "online"},
+                             chat_ids=sorted(self.chats_of[user_id]), exclude_user=user_id)
+
+    def detach(self, conn, code=None):
+        user_id = conn.user_id
+        conns = self.by_user.get(user_id)
+        if not conns or conn not in conns:
+            return
+        conns.discard(conn)
+        self.close_codes[str(code)] += 1
+        logger.info("User %s disconnected. Total connections: %s (close code %s)",
+                    user_id, self.connection_count(), code)
+        if conns:
+            return
+        del self.by_user[user_id]
+        chat_ids = sorted(self.chats_of.get(user_id, ()))
+        for chat_id in list(self.chats_of.pop(user_id, ())):
+            self.users_in[chat_id].discard(user_id)
+            if not self.users_in[chat_id]:
+                del self.users_in[chat_id]
+            logger.info("Removed user %s from chat %s", user_id, chat_id)
+        if self.presence_grace > 0:
+            self._offline_timers[user_id] = IOLoop.current().call_later(
+                self.presence_grace, self._go_offline, user_id, chat_ids)
+        else:
+            self._go_offline(user_id, chat_ids)
+
+    def _go_offline(self, user_id, chat_ids):
+        self._offline_timers.pop(user_id, None)
+        if self.by_user.get(user_id) or user_id not in self.online:
+            return
+        self.online.discard(user_id)
+        self.bus.publish({"type": "presence", "user_id": user_id, "status": "offline"},
+                         chat_ids=chat_ids, exclude_user=user_id)
+        if self.on_offline:
+            self.on_offline(user_id)
+
+    def _subscribe(self, user_id, chat_id, log):
+        if chat_id in self.chats_of[user_id]:
+            return
+        self.chats_of[user_id].add(chat_id)
+        self.users_in[chat_id].add(user_id)
+        if log:
+            logger.info("Added user %s to chat %s", user_id, chat_id)
+
+    def _unsubscribe(self, user_id, chat_id):
+        if chat_id not in self.chats_of.get(user_id, ()):
+            return
+        self.chats_of[user_id].discard(chat_id)
+        self.users_in[chat_id].discard(user_id)
+        if not self.users_in[chat_id]:
+            del self.users_in[chat_id]
+        logger.info("Removed user %s from chat %s", user_id, chat_id)
+
+    def is_member(self, user_id, chat_id):
+        return chat_id in self.chats_of.get(user_id, ())
+
+    def online_among(self, user_ids):
+        return sorted(uid for uid in user_ids if uid in self.online)
+
+    # --- delivery ------------------------------------------------------------------
+
+    def dispatch(self, envelope):
+        """Apply an envelope's subscription changes, then deliver it to local connections."""
+        event = envelope["event"]
+        control = envelope.get("control")
+        if control:
+            self._apply_control(control)
+        kind = event.get("type") if event else None
+        if kind == "chat_created":
+            for uid in envelope["user_ids"]:
+                if uid in self.by_user:
+                    self._subscribe(uid, event["chat"]["id"], log=True)
+        elif kind == "member_added":
+            for uid in event["user_ids"]:
+                if uid in self.by_user:
+                    self._subscribe(uid, event["chat_id"], log=True)
+        if event is not None:
+            self._deliver(event, envelope)
+        if kind == "member_removed":
+            self._unsubscribe(event["user_id"], event["chat_id"])
+
+    def _deliver(self, event, envelope):
+        targets = set(envelope["user_ids"])
+        for chat_id in envelope["chat_ids"]:
+            targets |= self.users_in.get(chat_id, set())
+        targets.discard(envelope.get("exclude_user"))
+        text = None  # encoded once, only if someone here receives it
+        exclude_conn = envelope.get("exclude_conn")
+        for uid in targets:
+            for conn in list(self.by_user.get(uid, ())):
+                if conn.conn_id == exclude_conn:
+                    continue
+                if text is None:
+                    text = encode(event)
+                conn.send_text(text)
+        if text is not None:
+            self.counters["events_delivered"] += 1
+
+    def _apply_control(self, control):
+        action = control.get("action")
+        for conn in self.connections():
+            if action == "close_user" and conn.user_id == control["user_id"]:
+                conn.close(1008, control.get("reason", "user deactivated"))
+            elif action == "close_session" and conn.session_id == control["session_id"]:
+                conn.close(1008, control.get("reason", "token revoked"))
+
+    def close_all(self, code, reason):
+        for conn in self.connections():
+            conn.close(code, reason)
+
+    def stats(self):
+        return {
+            "connections": self.connection_count(),
+            "users_online": len(self.online),
+            "chats_subscribed": len(self.users_in),
+            "counters": dict(self.counters),
+            "close_codes": dict(self.close_codes),
+            "uptime_seconds": round(time.time() - self.started_at, 1),
+        }

@@ -1,0 +1,38 @@
+"""The last server log lines kept in memory for /diagnostics, with secrets redacted."""
+import collections
+import logging
+import re
+
+_REDACTIONS = [
+    (re.compile(r"(eyJ[A-Za-z0-9_-]{17})[A-Za-z0-9_.-]*"), r"\1..."),               # JWTs beyond 20 chars
+    (re.compile(r"(?i)(password[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+"), r"\1***"),
+    (re.compile(r"(?i)(refresh_token[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+"), r"\1***"),
+]
+
+
+def redact(text):
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RingBufferHandler(logging.Handler):
+    def __init__(self, capacity=200):
+        super().__init__()
+        self.lines = collections.deque(maxlen=capacity)
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record):
+        try:
+            self.lines.append(redact(self.format(record)))
+        except Exception:  # logging must never raise into the caller
+            self.handleError(record)
+
+
+ring_buffer = RingBufferHandler()
+
+
+def install_ring_buffer():
+    root = logging.getLogger()
+    if ring_buffer not in root.handlers:
+        root.addHandler(ring_buffer)

@@ -1,0 +1,41 @@
+"""Login throttling: failed attempts counted per address and per username in a sliding window."""
+import collections
+import math
+import time
+
+
+class LoginThrottle:
+    def __init__(self, max_per_user, max_per_address, window_seconds, clock=time.monotonic):
+        self.max_per_user = max_per_user
+        self.max_per_address = max_per_address
+        self.window = window_seconds
+        self.clock = clock
+        self._failures = collections.defaultdict(collections.deque)
+
+    def retry_after(self, address, username):
+        """Seconds until another attempt is allowed (0 when allowed now)."""
+        now = self.clock()
+        waits = [self._wait(("addr", address), self.max_per_address, now),
+                 self._wait(("user", (username or "").lower()), self.max_per_user, now)]
+        return max(waits)
+
+    def failed(self, address, username):
+        now = self.clock()
+        for key in (("addr", address), ("user", (username or "").lower())):
+            self._failures[key].append(now)
+
+    def succeeded(self, username):
+        self._failures.pop(("user", (username or "").lower()), None)
+
+    def _wait(self, key, limit, now):
+        times = self._failures.get(key)
+        if not times:
+            return 0
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+            return 0
+        if len(times) < limit:
+            return 0
+        return max(1, math.ceil(times[0] + self.window - now))

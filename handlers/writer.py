@@ -1,0 +1,76 @@
+"""The message write path: queue, commit in batches, then fan out in id order.
+
+Sends from WebSockets and REST join one queue.  A single drain loop takes
+everything queued (up to ``max_batch``), commits it in one transaction on the
+database executor, and only then publishes ``new_message`` events and acks,
+in the order the ids were assigned.  One batch is in flight at a time, so
+every receiver sees a chat's messages in id order, and throughput is many
+messages per commit rather than one.
+"""
+import asyncio
+import logging
+
+from models.db import db_call
+from models.messages import store_messages
+
+logger = logging.getLogger(__name__)
+
+
+class MessageWriter:
+    def __init__(self, bus, max_batch=256):
+        self.bus = bus
+        self.max_batch = max_batch
+        self._queue = []
+        self._drainer = None
+        self.batches = 0
+        self.committed = 0
+
+    def backlog(self):
+        return len(self._queue)
+
+    async def submit(self, request, origin=None):
+        """Queue one send; resolves to the store result once it is committed and published.
+
+        ``origin`` is the sending connection: it gets ``message_ack`` in order
+        with everything else it receives, and no ``new_message`` copy.
+        """
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((request, origin, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.ensure_future(self._drain())
+        return await future
+
+    async def flush(self):
+        """Wait until everything queued so far is committed (used at shutdown)."""
+        while self._drainer is not None and not self._drainer.done():
+            await asyncio.shield(self._drainer)
+
+    async def _drain(self):
+        while self._queue:
+            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            try:
+                results = await db_call(store_messages, [request for request, _, _ in batch])
+            except Exception as exc:  # the database failed: nobody in the batch is acked
+                logger.warning("Message batch of %s failed: %s", len(batch), exc)
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            self.batches += 1
+            for (request, origin, future), result in zip(batch, results):
+                self._publish(result, origin)
+                if not future.done():
+                    future.set_result(result)
+
+    def _publish(self, result, origin):
+        if "error" in result:
+            return
+        message = result["message"]
+        self.committed += result["created"]
+        if result["created"]:
+            self.bus.publish({"type": "new_message", "message": message},
+                             user_ids=result["member_ids"],
+                             exclude_conn=origin.conn_id if origin else None)
+        if origin is not None:
+            origin.send_event({"type": "message_ack", "client_msg_id": message["client_msg_id"],
+                               "message": message})

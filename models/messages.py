@@ -1,0 +1,195 @@
+"""Messages: validation, the batched write path, history and catch-up."""
+import peewee
+
+from models.chats import Chat, Membership, members_of_chats, require_membership
+from models.db import iso, utcnow
+from models.errors import AppError, bad_request, forbidden, not_found
+from models.users import BaseModel, User
+
+MAX_TEXT = 10_000
+MAX_CLIENT_MSG_ID = 64
+MAX_PAGE = 200
+
+
+class Message(BaseModel):
+    chat = peewee.ForeignKeyField(Chat, backref="messages", on_delete="CASCADE")
+    sender = peewee.ForeignKeyField(User, backref="messages", on_delete="CASCADE")
+    text = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    edited_at = peewee.DateTimeField(null=True)
+    deleted_at = peewee.DateTimeField(null=True)
+    client_msg_id = peewee.CharField(max_length=MAX_CLIENT_MSG_ID, null=True)
+
+    class Meta:
+        table_name = "messages"
+        indexes = ((("chat", "id"), False), (("sender", "client_msg_id"), True))
+
+
+def message_dict(message):
+    """The wire form; ``message.sender`` must be joined (no extra query)."""
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "sender_id": message.sender_id,
+        "sender_name": message.sender.display_name,
+        "sender_username": message.sender.username,
+        "text": "" if message.deleted_at else message.text,
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
+        "deleted": message.deleted_at is not None,
+        "client_msg_id": message.client_msg_id,
+    }
+
+
+def clean_text(text):
+    """Trimmed text within the limits, or the contract's error codes."""
+    if not isinstance(text, str):
+        raise bad_request("invalid_field", "text must be a string", field="text")
+    text = text.strip()
+    if not text:
+        raise bad_request("text_empty", "Message text is empty")
+    if len(text) > MAX_TEXT:
+        raise AppError(422, "text_too_long", f"Message text is over {MAX_TEXT} characters", limit=MAX_TEXT)
+    return text
+
+
+def clean_client_msg_id(value):
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > MAX_CLIENT_MSG_ID:
+        raise bad_request("invalid_field",
+                          f"client_msg_id must be a string of 1-{MAX_CLIENT_MSG_ID} characters",
+                          field="client_msg_id")
+    return value
+
+
+def store_messages(requests):
+    """Store a batch of sends in one transaction.
+
+    ``requests`` is a list of dicts with sender_id, chat_id, text (already
+    cleaned) and client_msg_id.  Returns one result per request, in order:
+    ``{"message": {...}, "created": bool, "member_ids": [...]}`` or
+    ``{"error": AppError}``.  A retried client_msg_id returns the stored
+    message with ``created`` false.  Ids are assigned in request order.
+    """
+    pairs = {(r["chat_id"], r["sender_id"]) for r in requests}
+    chat_ids = {c for c, _ in pairs}
+    existing_chats = {c.id for c in Chat.select(Chat.id).where(Chat.id.in_(chat_ids))}
+    member_of = set()
+    for chat_id in existing_chats:
+        senders = [s for c, s in pairs if c == chat_id]
+        member_of.update((m.chat_id, m.user_id) for m in Membership.select(Membership.chat, Membership.user)
+                         .where((Membership.chat == chat_id) & Membership.user.in_(senders)))
+    wanted = [(r["sender_id"], r["client_msg_id"]) for r in requests if r.get("client_msg_id")]
+    already = {}
+    if wanted:
+        senders = {s for s, _ in wanted}
+        for m in (Message.select(Message, User).join(User)
+                  .where(Message.sender.in_(senders)
+                         & Message.client_msg_id.in_([c for _, c in wanted]))):
+            already[(m.sender_id, m.client_msg_id)] = m
+
+    results, touched, senders_by_chat = [], {}, {}
+    now = utcnow()
+    for r in requests:
+        key = (r["chat_id"], r["sender_id"])
+        if r["chat_id"] not in existing_chats:
+            results.append({"error": not_found("chat", r["chat_id"])})
+            continue
+        if key not in member_of:
+            results.append({"error": forbidden("not_a_member", f"You are not a member of chat {r['chat_id']}")})
+            continue
+        dedupe = (r["sender_id"], r.get("client_msg_id"))
+        if r.get("client_msg_id") and dedupe in already:
+            results.append({"message": message_dict(already[dedupe]), "created": False})
+            continue
+        message = Message.create(chat=r["chat_id"], sender=r["sender_id"], text=r["text"],
+                                 client_msg_id=r.get("client_msg_id"), created_at=now)
+        if r.get("client_msg_id"):
+            already[dedupe] = message
+        touched[r["chat_id"]] = now
+        senders_by_chat.setdefault(r["chat_id"], {})[r["sender_id"]] = message.id
+        results.append({"message": message, "created": True})
+
+    names = {u.id: u for u in User.select().where(User.id.in_([r["sender_id"] for r in requests]))}
+    for result in results:
+        if isinstance(result.get("message"), Message):
+            result["message"].sender = names[result["message"].sender_id]
+            result["message"] = message_dict(result["message"])
+    for chat_id, when in touched.items():
+        Chat.update(last_activity_at=when).where(Chat.id == chat_id).execute()
+        for sender_id, last_id in senders_by_chat[chat_id].items():
+            # Sending means you have read the chat up to your own message.
+            Membership.update(last_read_message_id=last_id).where(
+                (Membership.chat == chat_id) & (Membership.user == sender_id)
+                & (Membership.last_read_message_id < last_id)).execute()
+    members = members_of_chats(list(touched))
+    for result in results:
+        if result.get("created"):
+            result["member_ids"] = members[result["message"]["chat_id"]]
+    return results
+
+
+def history(user_id, chat_id, before_id=None, after_id=None, limit=50):
+    """A page of messages, oldest first.
+
+    ``before_id`` pages backwards (the newest page when omitted);
+    ``after_id`` returns what came after it (catch-up).  Paging is by id,
+    so concurrent inserts never shift a page.
+    """
+    require_membership(user_id, chat_id)
+    limit = max(1, min(int(limit), MAX_PAGE))
+    query = (Message.select(Message, User).join(User)
+             .where((Message.chat == chat_id) & Message.deleted_at.is_null()))
+    if after_id is not None:
+        rows = list(query.where(Message.id > after_id).order_by(Message.id).limit(limit + 1))
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        return {"messages": [message_dict(m) for m in rows], "has_more": has_more,
+                "next_after_id": rows[-1].id if rows else after_id}
+    if before_id is not None:
+        query = query.where(Message.id < before_id)
+    rows = list(query.order_by(Message.id.desc()).limit(limit + 1))
+    has_more = len(rows) > limit
+    rows = list(reversed(rows[:limit]))
+    return {"messages": [message_dict(m) for m in rows], "has_more": has_more,
+            "next_before_id": rows[0].id if rows and has_more else None}
+
+
+def catch_up(user_id, since_id, limit=500):
+    """Everything after ``since_id`` in all of the user's chats (one query), oldest first."""
+    mine = Membership.select(Membership.chat).where(Membership.user == user_id)
+    rows = list(Message.select(Message, User).join(User)
+                .where(Message.chat.in_(mine) & (Message.id > since_id) & Message.deleted_at.is_null())
+                .order_by(Message.id).limit(limit + 1))
+    has_more = len(rows) > limit
+    return {"messages": [message_dict(m) for m in rows[:limit]], "has_more": has_more}
+
+
+def edit_message(user_id, message_id, text):
+    message = _own_message(user_id, message_id)
+    message.text = clean_text(text)
+    message.edited_at = utcnow()
+    message.save()
+    return message_dict(message), _members(message.chat_id)
+
+
+def delete_message(user_id, message_id):
+    message = _own_message(user_id, message_id)
+    message.deleted_at = utcnow()
+    message.save()
+    return message_dict(message), _members(message.chat_id)
+
+
+def _own_message(user_id, message_id):
+    message = Message.select(Message, User).join(User).where(Message.id == message_id).first()
+    if message is None or message.deleted_at is not None:
+        raise not_found("message", message_id)
+    require_membership(user_id, message.chat_id)
+    if message.sender_id != user_id:
+        raise forbidden("not_allowed", "You can only change your own messages")
+    return message
+
+
+def _members(chat_id):
+    return members_of_chats([chat_id])[chat_id]

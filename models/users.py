@@ -1,0 +1,262 @@
+"""Users and sessions: password hashing, tokens, authentication, admin actions."""
+import datetime
+import hashlib
+import re
+import secrets
+import uuid
+
+import argon2
+import jwt
+import peewee
+
+from models.db import db, iso, utcnow
+from models.errors import AppError, bad_request, not_found
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+MIN_PASSWORD = 8
+_hasher = argon2.PasswordHasher()  # argon2id with the library's recommended cost
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = db
+
+
+class User(BaseModel):
+    username = peewee.CharField(max_length=32, unique=True)
+    display_name = peewee.CharField(max_length=64)
+    password_hash = peewee.CharField(max_length=255)
+    is_admin = peewee.BooleanField(default=False)
+    is_active = peewee.BooleanField(default=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    last_seen_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "users"
+
+
+class Session(BaseModel):
+    """One login: the refresh token (stored hashed) and its revocation."""
+    user = peewee.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    refresh_hash = peewee.CharField(max_length=64, unique=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    revoked_at = peewee.DateTimeField(null=True)
+    user_agent = peewee.CharField(max_length=255, default="")
+
+    class Meta:
+        table_name = "sessions"
+
+
+def user_dict(user):
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "is_admin": user.is_admin,
+        "is_active": user.is_active,
+        "last_seen_at": iso(user.last_seen_at),
+    }
+
+
+# --- passwords --------------------------------------------------------------
+
+def hash_password(password):
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash, password):
+    """Constant-cost check; a missing user is verified against a dummy hash."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except argon2.exceptions.VerificationError:
+        return False
+    except argon2.exceptions.InvalidHashError:
+        return False
+
+
+def validate_username(username):
+    if not isinstance(username, str) or not USERNAME_RE.match(username.strip().lower()):
+        raise bad_request("invalid_username",
+                          "Username must be 2-32 characters: lowercase letters, digits, '.', '_' or '-'")
+    return username.strip().lower()
+
+
+def validate_password(password):
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 256:
+        raise bad_request("weak_password", f"Password must be {MIN_PASSWORD}-256 characters")
+    return password
+
+
+# --- accounts -----------------------------------------------------------------
+
+def find_login_candidate(username):
+    """The stored hash and state for a login attempt (None when unknown)."""
+    if not isinstance(username, str):
+        return None
+    user = User.get_or_none(User.username == username.strip().lower())
+    if user is None:
+        return None
+    return {"id": user.id, "password_hash": user.password_hash, "is_active": user.is_active}
+
+
+def create_user(username, password_hash, display_name=None, is_admin=False):
+    username = validate_username(username)
+    display_name = (display_name or username).strip()[:64] or username
+    try:
+        with db.atomic():
+            user = User.create(username=username, display_name=display_name,
+                               password_hash=password_hash, is_admin=bool(is_admin))
+    except peewee.IntegrityError:
+        raise AppError(409, "username_taken", f"Username {username!r} is already taken")
+    return user_dict(user)
+
+
+def get_user(user_id):
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise not_found("user", user_id)
+    return user_dict(user)
+
+
+def search_users(query, limit=20):
+    users = User.select().where(User.is_active == True)  # noqa: E712
+    if query:
+        pattern = f"%{query.strip().lower()}%"
+        users = users.where(User.username ** pattern | User.display_name ** pattern)
+    return [user_dict(u) for u in users.order_by(User.username).limit(limit)]
+
+
+def list_all_users():
+    return [user_dict(u) for u in User.select().order_by(User.username)]
+
+
+def update_user(user_id, display_name=None, is_admin=None):
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise not_found("user", user_id)
+    if display_name is not None:
+        user.display_name = display_name.strip()[:64] or user.username
+    if is_admin is not None:
+        user.is_admin = bool(is_admin)
+    user.save()
+    return user_dict(user)
+
+
+def set_password(user_id, password_hash):
+    """Reset a password and end every session of that user."""
+    if User.update(password_hash=password_hash).where(User.id == user_id).execute() == 0:
+        raise not_found("user", user_id)
+    revoke_all_sessions(user_id)
+    return get_user(user_id)
+
+
+def set_active(user_id, active):
+    if User.update(is_active=bool(active)).where(User.id == user_id).execute() == 0:
+        raise not_found("user", user_id)
+    if not active:
+        revoke_all_sessions(user_id)
+    return get_user(user_id)
+
+
+def touch_last_seen(user_id):
+    User.update(last_seen_at=utcnow()).where(User.id == user_id).execute()
+
+
+def demo_password_in_use(username, password):
+    user = User.get_or_none(User.username == username)
+    return user is not None and user.is_active and verify_password(user.password_hash, password)
+
+
+# --- sessions and tokens ----------------------------------------------------------
+
+def _hash_refresh(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user_id, user_agent, refresh_ttl):
+    refresh = secrets.token_urlsafe(32)
+    session = Session.create(user=user_id, refresh_hash=_hash_refresh(refresh),
+                             expires_at=utcnow() + datetime.timedelta(seconds=refresh_ttl),
+                             user_agent=(user_agent or "")[:255])
+    return {"session_id": session.id, "refresh_token": refresh, "user": get_user(user_id)}
+
+
+def rotate_session(refresh_token, refresh_ttl):
+    """Trade a refresh token for a new one (the old one stops working)."""
+    if not isinstance(refresh_token, str) or not refresh_token:
+        raise AppError(401, "invalid_refresh_token", "Refresh token missing")
+    session = (Session.select(Session, User).join(User)
+               .where(Session.refresh_hash == _hash_refresh(refresh_token)).first())
+    if session is None or session.revoked_at is not None or session.expires_at < utcnow():
+        raise AppError(401, "invalid_refresh_token", "Refresh token is unknown, expired or revoked")
+    if not session.user.is_active:
+        raise AppError(401, "user_deactivated", "This account has been deactivated")
+    refresh = secrets.token_urlsafe(32)
+    session.refresh_hash = _hash_refresh(refresh)
+    session.expires_at = utcnow() + datetime.timedelta(seconds=refresh_ttl)
+    session.save()
+    return {"session_id": session.id, "refresh_token": refresh, "user": user_dict(session.user)}
+
+
+def session_for_refresh_token(refresh_token):
+    """The user behind a browser session cookie, without rotating it."""
+    session = (Session.select(Session, User).join(User)
+               .where(Session.refresh_hash == _hash_refresh(refresh_token or "")).first())
+    if session is None or session.expires_at < utcnow():
+        raise AppError(401, "session_invalid", "Session cookie is unknown or expired")
+    return _check_session(session)
+
+
+def revoke_session(session_id):
+    Session.update(revoked_at=utcnow()).where(
+        (Session.id == session_id) & Session.revoked_at.is_null()).execute()
+
+
+def revoke_all_sessions(user_id):
+    Session.update(revoked_at=utcnow()).where(
+        (Session.user == user_id) & Session.revoked_at.is_null()).execute()
+
+
+def issue_access_token(secret, user_id, session_id, ttl):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    claims = {"sub": str(user_id), "sid": session_id, "jti": uuid.uuid4().hex,
+              "iat": now, "exp": now + datetime.timedelta(seconds=ttl), "typ": "access"}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def decode_access_token(secret, token):
+    """Check signature and expiry; the reasons are worded for people (they end up in close frames)."""
+    if not token:
+        raise AppError(401, "token_missing", "No token was sent")
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise AppError(401, "token_malformed", "Token is malformed: not a JWT")
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub", "sid"]})
+    except jwt.ExpiredSignatureError:
+        raise AppError(401, "token_expired", "Token expired: log in again")
+    except jwt.InvalidSignatureError:
+        raise AppError(401, "token_invalid", "Token signature is invalid (issued by another server or secret)")
+    except jwt.PyJWTError as exc:
+        raise AppError(401, "token_malformed", f"Token is malformed: {exc}")
+    if claims.get("typ") != "access":
+        raise AppError(401, "token_invalid", "Not an access token")
+    return claims
+
+
+def resolve_session(claims):
+    """The live user behind decoded token claims: session not revoked, user active."""
+    session = (Session.select(Session, User).join(User)
+               .where(Session.id == claims["sid"]).first())
+    if session is None or str(session.user_id) != claims["sub"]:
+        raise AppError(401, "token_invalid", "Token refers to an unknown session")
+    return _check_session(session)
+
+
+def _check_session(session):
+    if not session.user.is_active:
+        raise AppError(401, "user_deactivated", "This account has been deactivated")
+    if session.revoked_at is not None:
+        raise AppError(401, "token_revoked", "Token was revoked (logged out)")
+    return {**user_dict(session.user), "session_id": session.id}

@@ -1,0 +1,206 @@
+"""Corporate Messenger: one process serving pages, REST, WebSocket and /diagnostics.
+
+    python server.py [--host H] [--port P] ...     run the server
+    python server.py doctor --url URL --user NAME  check a running server from a terminal
+
+Every setting comes from a flag, else an environment variable, else its default
+(see SETTINGS, or ``python server.py --help``).
+"""
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+
+import tornado.httpserver
+import tornado.netutil
+
+logger = logging.getLogger("messenger")
+
+
+def _bool(value):
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(value):
+    return [v.strip().lower() for v in str(value).split(",") if v.strip()]
+
+
+# name, environment variable, default, type, help
+SETTINGS = [
+    ("host", "CM_HOST", "127.0.0.1", str, "address to listen on"),
+    ("port", "CM_PORT", 8000, int, "port to listen on (0 picks a free one)"),
+    ("data_dir", "CM_DATA_DIR", "data", str, "folder for the SQLite database and the generated secret"),
+    ("database_url", "DATABASE_URL", "", str,
+     "sqlite:///path or postgresql://user:pass@host/db (default: SQLite in the data folder)"),
+    ("secret_key", "SECRET_KEY", "", str, "signing key for tokens and cookies (default: generated once into the data folder)"),
+    ("log_level", "CM_LOG_LEVEL", "INFO", str, "DEBUG, INFO, WARNING or ERROR"),
+    ("demo_data", "CM_DEMO_DATA", True, _bool, "create demo accounts and chats in a brand-new database"),
+    ("allow_demo_on_public", "CM_ALLOW_DEMO_ON_PUBLIC", False, _bool,
+     "start even when bound beyond loopback while demo passwords still work"),
+    ("allowed_origins", "CM_ALLOWED_ORIGINS", "", _list,
+     "extra WebSocket origins allowed besides the server's own (comma separated, e.g. https://chat.example.com)"),
+    ("access_token_ttl", "CM_ACCESS_TOKEN_TTL", 900, int, "access token lifetime, seconds"),
+    ("refresh_token_ttl", "CM_REFRESH_TOKEN_TTL", 30 * 86400, int, "refresh token and session cookie lifetime, seconds"),
+    ("login_max_failures", "CM_LOGIN_MAX_FAILURES", 10, int, "failed logins per username per window before 429"),
+    ("login_max_failures_per_address", "CM_LOGIN_MAX_FAILURES_PER_ADDRESS", 50, int,
+     "failed logins per client address per window before 429"),
+    ("login_window", "CM_LOGIN_WINDOW", 300, int, "login throttling window, seconds"),
+    ("presence_grace", "CM_PRESENCE_GRACE", 3.0, float, "seconds a user stays online after the last tab closes"),
+    ("ws_ping_interval", "CM_WS_PING_INTERVAL", 20, int, "seconds between server pings on each WebSocket"),
+    ("ws_ping_timeout", "CM_WS_PING_TIMEOUT", 20, int, "seconds to wait for a pong before dropping a peer"),
+    ("ws_outbox_bytes", "CM_WS_OUTBOX_BYTES", 1024 * 1024, int,
+     "bytes queued for one slow WebSocket reader before it is closed with 4000"),
+    ("ws_max_frame_bytes", "CM_WS_MAX_FRAME_BYTES", 64 * 1024, int, "largest incoming frame; bigger closes with 1009"),
+    ("max_body_bytes", "CM_MAX_BODY_BYTES", 1024 * 1024, int, "largest JSON request body; bigger gets 413"),
+    ("db_pool_size", "CM_DB_POOL_SIZE", 8, int, "database worker threads (PostgreSQL; SQLite uses one)"),
+]
+
+
+def parse_config(argv=None, env=None):
+    """Settings dict from flags, then environment, then defaults."""
+    env = os.environ if env is None else env
+    parser = argparse.ArgumentParser(description="Corporate Messenger server")
+    for name, var, default, kind, help_text in SETTINGS:
+        flag = "--" + name.replace("_", "-")
+        if kind is _bool:
+            parser.add_argument(flag, dest=name, default=None, nargs="?", const="true",
+                                help=f"{help_text} (env {var}, default {default})")
+        else:
+            parser.add_argument(flag, dest=name, default=None, help=f"{help_text} (env {var}, default {default!r})")
+    args = parser.parse_args(argv)
+    config = {}
+    for name, var, default, kind, _ in SETTINGS:
+        raw = getattr(args, name)
+        if raw is None:
+            raw = env.get(var, default)
+        config[name] = kind(raw) if not isinstance(raw, list) else raw
+    os.makedirs(config["data_dir"], exist_ok=True)
+    if not config["database_url"]:
+        config["database_url"] = "sqlite:///" + os.path.abspath(os.path.join(config["data_dir"], "messenger.db"))
+    if not config["secret_key"]:
+        config["secret_key"] = load_or_create_secret(config["data_dir"])
+    return config
+
+
+def load_or_create_secret(data_dir):
+    """The secret kept in the data folder, generated on first start (mode 0600)."""
+    path = os.path.join(data_dir, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    with open(path) as f:
+        return f.read().strip()
+
+
+def setup_logging(level):
+    from handlers.logbuffer import install_ring_buffer
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_ring_buffer()
+
+
+def prepare_database(config):
+    """Connect, migrate, and seed demo data into a brand-new database."""
+    from models import demo, migrations, users
+    from models.db import db, describe_url, init_db
+
+    init_db(config["database_url"], config["db_pool_size"])
+    logger.info("Database: %s", describe_url(config["database_url"]))
+    migrations.migrate()
+    if config["demo_data"]:
+        with db.connection_context():
+            if not users.User.select().exists():
+                hashes = {name: users.hash_password(pw) for name, pw, _, _ in demo.DEMO_ACCOUNTS}
+                with db.atomic():
+                    if demo.seed_if_empty(hashes):
+                        logger.info("Created demo accounts admin, user1, user2 and chats")
+
+
+def check_demo_exposure(config):
+    """Refuse to serve working demo passwords on a non-loopback address unless told to."""
+    from models import demo
+    from models.db import db
+
+    if _is_loopback(config["host"]) or config["allow_demo_on_public"]:
+        return
+    with db.connection_context():
+        live = demo.demo_passwords_live()
+    if live:
+        raise SystemExit(f"Refusing to listen on {config['host']}: demo accounts {', '.join(live)} still have "
+                         "their published passwords. Change them, start with --demo-data false on a new "
+                         "database, or pass --allow-demo-on-public.")
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def start(config, sockets=None):
+    """Build the app and start listening; returns (http_server, app, port)."""
+    from handlers.app import make_app
+
+    app = make_app(config)
+    server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=64 * 1024 * 1024)
+    if sockets is None:
+        sockets = tornado.netutil.bind_sockets(config["port"], config["host"], family=socket.AF_INET
+                                               if ":" not in config["host"] else socket.AF_UNSPEC)
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+    return server, app, port
+
+
+async def shutdown(server, app, grace=1.0):
+    """Stop accepting, close WebSockets with 1001, finish queued writes."""
+    server.stop()
+    app.state.hub.close_all(1001, "server shutting down")
+    await app.state.writer.flush()
+    await asyncio.sleep(0.2)  # let the close frames reach the clients
+    try:
+        await asyncio.wait_for(server.close_all_connections(), timeout=grace)
+    except asyncio.TimeoutError:
+        logger.warning("Some connections did not close within %s s", grace)
+
+
+async def serve(config):
+    server, app, port = await start(config)
+    logger.info("Corporate Messenger %s listening on http://%s:%s", app.state.version, config["host"], port)
+    print(f"Listening on http://{config['host']}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logger.info("Shutting down: closing %s WebSocket connection(s)", app.state.hub.connection_count())
+    await shutdown(server, app)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "doctor":
+        from handlers.doctor import main as doctor_main
+        return doctor_main(argv[1:])
+    config = parse_config(argv)
+    setup_logging(config["log_level"])
+    prepare_database(config)
+    check_demo_exposure(config)
+    try:
+        asyncio.run(serve(config))
+    finally:
+        from models.db import close_db
+        close_db()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
