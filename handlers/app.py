@@ -7,7 +7,7 @@ import types
 import jinja2
 import tornado.web
 
-from handlers import api, pages, ws
+from handlers import api, diagnostics, pages, ws
 from handlers.hub import Hub, LocalBus
 from handlers.throttle import LoginThrottle
 from handlers.writer import MessageWriter
@@ -45,10 +45,7 @@ def make_app(config):
         jinja=jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
                                  autoescape=True),
     )
-    routes = [
-        (r"/", pages.IndexHandler),
-        (r"/login", pages.LoginPage),
-        (r"/logout", pages.LogoutPage),
+    routes = pages.ROUTES + diagnostics.ROUTES + [
         (r"/ws", ws.ChatSocket),
         (r"/api/health", api.HealthHandler),
         (r"/api/auth/login", api.LoginHandler),

@@ -82,3 +82,10 @@ class NotFoundPage(BaseHandler):
     def prepare(self):
         self.set_status(404)
         self.render_page("error.html", status_code=404, message="There is no page at this address.")
+
+
+ROUTES = [
+    (r"/", IndexHandler),
+    (r"/login", LoginPage),
+    (r"/logout", LogoutPage),
+]

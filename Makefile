@@ -1,0 +1,38 @@
+# The two commands of the README:  make run  and  make test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test test-fast services bench clean
+
+$(VENV)/.runtime: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+## Run the server on 127.0.0.1:8000 with SQLite and demo data (admin / admin123).
+run: $(VENV)/.runtime
+	$(PY) server.py $(ARGS)
+
+## Run the whole suite: SQLite and PostgreSQL, WebSocket, browser tests.
+test: $(VENV)/.test services
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The suite without the browser and subprocess tests.
+test-fast: $(VENV)/.test
+	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+## Start PostgreSQL and install Chromium where this machine allows it (root on Debian).
+services:
+	-@bash .ci/services
+
+bench: $(VENV)/.test
+	$(PY) bench/throughput.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

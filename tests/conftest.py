@@ -1,0 +1,142 @@
+"""Fixtures: every server test runs on SQLite and on a throwaway PostgreSQL database."""
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import pytest
+
+from tests.harness import PG_ADMIN_URL, InProcessServer, SubprocessServer, config_argv
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+_pg_problem = None
+
+
+def _pg_admin():
+    return psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A database created for this test session and dropped at its end."""
+    global _pg_problem
+    try:
+        admin = _pg_admin()
+    except psycopg2.OperationalError as exc:
+        _pg_problem = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({str(exc).strip()})"
+        if IN_CI:
+            pytest.fail(_pg_problem + " - CI must run the PostgreSQL tests")
+        pytest.skip(_pg_problem + "; start it (see README) to run the PostgreSQL half of the suite")
+    admin.autocommit = True
+    name = f"cm_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path="/" + name))
+    yield url
+    with admin.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.close()
+
+
+def reset_pg_schema(url):
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        return "sqlite:///" + str(tmp_path / "messenger.db")
+    url = request.getfixturevalue("pg_database")
+    reset_pg_schema(url)
+    return url
+
+
+@pytest.fixture
+def server_factory(database_url, tmp_path):
+    """Start in-process servers on the test's database; stopped at the end of the test."""
+    started = []
+
+    def start(**overrides):
+        server = InProcessServer(config_argv(tmp_path / "data", database_url, **overrides))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(server_factory):
+    return server_factory()
+
+
+@pytest.fixture
+def spawn(database_url, tmp_path):
+    """Start ``python server.py`` subprocesses; each is stopped at the end of the test."""
+    procs = []
+
+    def start(port=0, **overrides):
+        argv = config_argv(tmp_path / "data", database_url, **overrides)
+        proc = SubprocessServer(argv, port=port, log_path=str(tmp_path / "server.log"))
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.stop()
+
+
+# --- browser tests -----------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} missing: .ci/run must install the chromium package")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium) - browser tests skipped")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def ui_server(tmp_path):
+    """A server on SQLite for browser tests (the API tests already cover PostgreSQL)."""
+    from tests.harness import InProcessServer
+    server = InProcessServer(config_argv(tmp_path / "data", "sqlite:///" + str(tmp_path / "ui.db")))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open pages in fresh browser contexts; console errors are collected on ``page.console_errors``."""
+    contexts = []
+
+    def make(viewport=None):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -1,0 +1,196 @@
+"""Real servers for tests: in-process on a random port, or as a subprocess (for restarts and kill -9)."""
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import requests
+from websockets.sync.client import connect as ws_connect
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://messenger:messenger@127.0.0.1:5432/postgres")
+
+TEST_SETTINGS = {
+    "presence_grace": "0.3",
+    "ws_ping_interval": "20",
+    "login_max_failures": "5",
+    "login_max_failures_per_address": "1000",
+    "login_window": "60",
+}
+
+
+def config_argv(data_dir, database_url, **overrides):
+    settings = {**TEST_SETTINGS, "data_dir": str(data_dir), "database_url": database_url,
+                "port": "0", "secret_key": "test-secret-" + "x" * 40, **overrides}
+    argv = []
+    for name, value in settings.items():
+        argv += ["--" + name.replace("_", "-"), str(value)]
+    return argv
+
+
+class Client:
+    """HTTP and WebSocket helpers bound to one server."""
+
+    def __init__(self, base_url):
+        self.url = base_url
+        self.ws_url = base_url.replace("http://", "ws://") + "/ws"
+        self.http = requests.Session()
+
+    def request(self, method, path, token=None, json_body=None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, self.url + path, json=json_body, headers=headers, timeout=15, **kwargs)
+
+    def login(self, username, password=None):
+        password = password or {"admin": "admin123"}.get(username, f"{username}pass")
+        response = self.request("POST", "/api/auth/login", json_body={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def connect(self, token=None, query=None, **kwargs):
+        url = self.ws_url + (f"?token={token}" if token is not None else "") + (query or "")
+        return WsClient(ws_connect(url, open_timeout=10, max_size=2 ** 22, **kwargs))
+
+    def chat_id(self, token, title):
+        chats = self.request("GET", "/api/chats", token).json()
+        return next(c["id"] for c in chats if c["title"] == title)
+
+
+class WsClient:
+    """A synchronous WebSocket client that reads JSON frames with timeouts."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.seen = []
+
+    def send(self, frame):
+        self.conn.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    def recv(self, timeout=5):
+        frame = json.loads(self.conn.recv(timeout=timeout))
+        self.seen.append(frame)
+        return frame
+
+    def recv_type(self, kind, timeout=5):
+        """The next frame of ``kind``, skipping others (presence, typing...)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {kind!r} frame within {timeout} s; saw {self.seen[-5:]}")
+            frame = self.recv(left)
+            if frame["type"] == kind:
+                return frame
+
+    def nothing_of(self, kind, wait=0.5):
+        """Assert no frame of ``kind`` arrives within ``wait`` seconds."""
+        try:
+            frame = self.recv_type(kind, wait)
+        except TimeoutError:
+            return True
+        raise AssertionError(f"unexpected {kind} frame: {frame}")
+
+    def close(self):
+        self.conn.close()
+
+    @property
+    def close_code(self):
+        return self.conn.close_code
+
+    @property
+    def close_reason(self):
+        return self.conn.close_reason
+
+
+class InProcessServer(Client):
+    """``make_app`` on a random port in a thread with its own event loop."""
+
+    def __init__(self, argv):
+        import server as server_module
+        self.config = server_module.parse_config(argv, env={})
+        server_module.prepare_database(self.config)
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run():
+            asyncio.set_event_loop(self._loop)
+
+            async def boot():
+                self.http_server, self.app, self.port = await server_module.start(self.config)
+                ready.set()
+            self._loop.run_until_complete(boot())
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        assert ready.wait(15), "server did not start"
+        super().__init__(f"http://127.0.0.1:{self.port}")
+
+    def call(self, fn, *args):
+        """Run ``fn`` on the server's loop thread and return its result."""
+        async def wrapper():
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result(10)
+
+    @property
+    def hub(self):
+        return self.app.state.hub
+
+    def stop(self):
+        import server as server_module
+        from models.db import close_db
+        try:
+            asyncio.run_coroutine_threadsafe(server_module.shutdown(self.http_server, self.app, 1.0),
+                                             self._loop).result(15)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            close_db()
+
+
+class SubprocessServer(Client):
+    """``python server.py`` as its own process, for restarts, signals and kill -9."""
+
+    def __init__(self, argv, port=0, log_path=None):
+        argv = list(argv)
+        if port:
+            argv[argv.index("--port") + 1] = str(port)
+        self.log_path = log_path
+        self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen([sys.executable, "-u", os.path.join(ROOT, "server.py"), *argv],
+                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log)
+        line = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line or line.startswith(b"Listening on"):
+                break
+        match = re.search(rb"http://[\d.]+:(\d+)", line)
+        if not match:
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line!r}; log at {log_path}")
+        self.port = int(match.group(1))
+        super().__init__(f"http://127.0.0.1:{self.port}")
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def terminate(self):
+        self.proc.terminate()
+        return self.proc.wait(20)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.terminate()
+
+    def log(self):
+        if not self.log_path:
+            return ""
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
