@@ -55,6 +55,8 @@ SETTINGS = [
     ("ws_ping_timeout", "CM_WS_PING_TIMEOUT", 20, int, "seconds to wait for a pong before dropping a peer"),
     ("ws_outbox_bytes", "CM_WS_OUTBOX_BYTES", 1024 * 1024, int,
      "bytes queued for one slow WebSocket reader before it is closed with 4000"),
+    ("ws_auth_timeout", "CM_WS_AUTH_TIMEOUT", 5.0, float,
+     "seconds a WebSocket without a token may take to send its auth frame before 1008"),
     ("ws_max_frame_bytes", "CM_WS_MAX_FRAME_BYTES", 64 * 1024, int, "largest incoming frame; bigger closes with 1009"),
     ("max_body_bytes", "CM_MAX_BODY_BYTES", 1024 * 1024, int, "largest JSON request body; bigger gets 413"),
     ("db_pool_size", "CM_DB_POOL_SIZE", 8, int, "database worker threads (PostgreSQL; SQLite uses one)"),
@@ -149,9 +151,10 @@ def _is_loopback(host):
 async def start(config, sockets=None):
     """Build the app and start listening; returns (http_server, app, port)."""
     from handlers.app import make_app
+    from handlers.base import BODY_HARD_LIMIT
 
     app = make_app(config)
-    server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=64 * 1024 * 1024)
+    server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=BODY_HARD_LIMIT)
     if sockets is None:
         sockets = tornado.netutil.bind_sockets(config["port"], config["host"], family=socket.AF_INET
                                                if ":" not in config["host"] else socket.AF_UNSPEC)

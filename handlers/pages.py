@@ -1,7 +1,11 @@
-"""Server-rendered pages: the chat UI, login and logout, error pages."""
+"""Server-rendered pages: the chat UI, login and logout, the admin page, error pages."""
+import base64
 import logging
+import os
+import secrets
 
 import orjson
+import tornado.web
 
 from handlers.base import SESSION_COOKIE, BaseHandler
 from models import users
@@ -9,6 +13,7 @@ from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError
 
 logger = logging.getLogger(__name__)
+JS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static", "js")
 
 
 class PageHandler(BaseHandler):
@@ -22,6 +27,22 @@ class PageHandler(BaseHandler):
         except AppError:
             return None
 
+    def render_app_page(self, template, **context):
+        """A page running our ES modules: a strict CSP and an import map of cache-busted module URLs."""
+        nonce = base64.b64encode(secrets.token_bytes(16)).decode()
+        host = self.request.host
+        self.set_header("Content-Security-Policy", "; ".join([
+            "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'", "style-src 'self'",
+            "img-src 'self' data:", f"connect-src 'self' ws://{host} wss://{host}",
+            "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"]))
+        self.set_header("Cache-Control", "no-store")
+        self.render_page(template, csp_nonce=nonce, import_map=self.import_map(), **context)
+
+    def import_map(self):
+        """``/static/js/x.js`` -> ``static_url('js/x.js')`` so modules imported by modules are cache-busted too."""
+        names = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not n.startswith("diagnostics"))
+        return {"imports": {f"/static/js/{n}": self.static_url(f"js/{n}") for n in names}}
+
 
 class IndexHandler(PageHandler):
     async def get(self):
@@ -31,12 +52,12 @@ class IndexHandler(PageHandler):
         self.current_user = await self.session_user()
         if self.current_user is None:
             return self.redirect("/login")
-        self.render_page("chat.html")
+        self.render_app_page("chat.html")
 
 
 class LoginPage(PageHandler):
     def get(self):
-        self.render_page("login.html", error=None, username="", next_url=self._next_url())
+        self.render_app_page("login.html", error=None, username="", next_url=self._next_url())
 
     async def post(self):
         username = self.get_body_argument("username", "")
@@ -50,13 +71,14 @@ class LoginPage(PageHandler):
                 self.set_header("Retry-After", str(exc.extra.get("retry_after", 60)))
             if wants_json:
                 return self.finish({"error": exc.as_dict()})
-            return self.render_page("login.html", error=exc.message, username=username, next_url=self._next_url())
+            return self.render_app_page("login.html", error=exc.message, username=username,
+                                        next_url=self._next_url())
         except DatabaseUnavailable:
             self.set_status(503)
             message = "The server cannot reach its database. Try again shortly."
             if wants_json:
                 return self.finish({"error": {"code": "db_unavailable", "message": message}})
-            return self.render_page("login.html", error=message, username=username, next_url=self._next_url())
+            return self.render_app_page("login.html", error=message, username=username, next_url=self._next_url())
         if wants_json:
             self.set_header("Content-Type", "application/json")
             return self.finish(orjson.dumps(payload))
@@ -78,6 +100,18 @@ class LogoutPage(PageHandler):
         self.redirect("/login")
 
 
+class AdminPage(PageHandler):
+    """User management for administrators; everyone else gets 403."""
+
+    async def get(self):
+        self.current_user = await self.session_user()
+        if self.current_user is None:
+            return self.redirect("/login?next=/admin")
+        if not self.current_user.get("is_admin"):
+            raise tornado.web.HTTPError(403, "Only administrators can manage users.")
+        self.render_app_page("admin.html")
+
+
 class NotFoundPage(BaseHandler):
     def prepare(self):
         self.set_status(404)
@@ -88,4 +122,5 @@ ROUTES = [
     (r"/", IndexHandler),
     (r"/login", LoginPage),
     (r"/logout", LogoutPage),
+    (r"/admin", AdminPage),
 ]

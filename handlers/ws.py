@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008
 CLOSE_SLOW_CONSUMER = 4000
-AUTH_FRAME_TIMEOUT = 5.0
 MAX_INFLIGHT_SENDS = 64
 TYPING_INTERVAL = 2.0
 
@@ -90,7 +89,8 @@ class ChatSocket(WebSocketHandler):
                 user = await db_call(users.session_for_refresh_token,
                                      self.get_signed_cookie(SESSION_COOKIE).decode())
             else:
-                self._auth_timer = IOLoop.current().call_later(AUTH_FRAME_TIMEOUT, self._auth_timeout)
+                self._auth_timer = IOLoop.current().call_later(self.state.config["ws_auth_timeout"],
+                                                               self._auth_timeout)
                 return
         except AppError as exc:
             return self.refuse(exc.message)
@@ -99,7 +99,8 @@ class ChatSocket(WebSocketHandler):
         await self._start(user)
 
     def _auth_timeout(self):
-        self.refuse("missing token: pass ?token=, a session cookie, or an auth frame within 5 s")
+        self.refuse(f"missing token: pass ?token=, a session cookie, or an auth frame within "
+                    f"{self.state.config['ws_auth_timeout']:g} s")
 
     def refuse(self, reason):
         logger.info("WebSocket refused with 1008: %s", reason)

@@ -20,6 +20,7 @@ TEST_SETTINGS = {
     "login_max_failures": "5",
     "login_max_failures_per_address": "1000",
     "login_window": "60",
+    "ws_auth_timeout": "1",
 }
 
 

@@ -1,0 +1,138 @@
+"""Chats, membership checks, the chat list and unread counts (SQLite and PostgreSQL)."""
+import logging
+
+from tests.helpers import assert_error, user_id
+
+
+def test_demo_chats(server):
+    admin = server.login("admin")
+    chats = server.request("GET", "/api/chats", admin).json()
+    titles = {c["title"]: c for c in chats}
+    assert set(titles) == {"General", "User One"}
+    assert titles["General"]["type"] == "group" and len(titles["General"]["members"]) == 3
+    assert titles["User One"]["type"] == "direct"
+    assert titles["General"]["last_message"]["text"].startswith("Welcome")
+    for chat in chats:
+        assert {"id", "type", "title", "members", "last_message", "unread_count"} <= set(chat)
+    user2 = server.login("user2")
+    assert [c["title"] for c in server.request("GET", "/api/chats", user2).json()] == ["General"]
+
+
+def test_membership_checked_on_every_read_and_write(server):
+    admin, user2 = server.login("admin"), server.login("user2")
+    direct = server.chat_id(admin, "User One")
+    for method, path, body in [("GET", f"/api/chats/{direct}", None),
+                               ("GET", f"/api/chats/{direct}/messages", None),
+                               ("GET", f"/api/chats/{direct}/messages?after_id=0", None),
+                               ("POST", f"/api/chats/{direct}/messages", {"text": "sneaky"}),
+                               ("POST", f"/api/chats/{direct}/read", {"message_id": 0}),
+                               ("POST", f"/api/chats/{direct}/members", {"user_ids": [3]})]:
+        assert_error(server.request(method, path, user2, body), 403, "not_a_member")
+    assert_error(server.request("GET", "/api/chats/999/messages", user2), 404, "chat_not_found")
+    updates = server.request("GET", "/api/updates?after_id=0", user2).json()["messages"]
+    assert all(m["chat_id"] != direct for m in updates)
+    history = server.request("GET", f"/api/chats/{direct}/messages", admin).json()["messages"]
+    assert all(m["text"] != "sneaky" for m in history)
+
+
+def test_direct_chat_is_unique(server):
+    user1, user2 = server.login("user1"), server.login("user2")
+    user2_id = user_id(server, user2)
+    first = server.request("POST", "/api/chats", user1, {"type": "direct", "user_id": user2_id})
+    assert first.status_code == 201
+    again = server.request("POST", "/api/chats", user1, {"type": "direct", "user_id": user2_id})
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    reverse = server.request("POST", "/api/chats", user2, {"type": "direct", "user_id": user_id(server, user1)})
+    assert reverse.json()["id"] == first.json()["id"] and reverse.json()["title"] == "User One"
+    assert_error(server.request("POST", "/api/chats", user1, {"type": "direct", "user_id": 999}), 422, "unknown_user")
+    assert_error(server.request("POST", "/api/chats", user1, {"type": "direct", "user_id": "2"}), 422)
+    assert_error(server.request("POST", "/api/chats", user1, {"type": "channel"}), 422)
+
+
+def test_group_lifecycle(server):
+    admin, user1, user2 = server.login("admin"), server.login("user1"), server.login("user2")
+    ids = {name: user_id(server, tok) for name, tok in (("admin", admin), ("user1", user1), ("user2", user2))}
+    r = server.request("POST", "/api/chats", user1, {"type": "group", "title": "  Project X ", "member_ids": [ids["admin"]]})
+    assert r.status_code == 201
+    chat = r.json()
+    assert chat["title"] == "Project X" and {m["id"] for m in chat["members"]} == {ids["user1"], ids["admin"]}
+    assert_error(server.request("GET", f"/api/chats/{chat['id']}", user2), 403)
+    r = server.request("POST", f"/api/chats/{chat['id']}/members", admin, {"user_ids": [ids["user2"]]})
+    assert r.status_code == 200 and r.json()["added"] == [ids["user2"]]
+    assert server.request("GET", f"/api/chats/{chat['id']}", user2).status_code == 200
+    # only the owner (or an administrator) removes others; anyone may leave
+    assert_error(server.request("DELETE", f"/api/chats/{chat['id']}/members/{ids['user1']}", user2), 403)
+    assert server.request("DELETE", f"/api/chats/{chat['id']}/members/{ids['user2']}", user2).status_code == 200
+    assert_error(server.request("GET", f"/api/chats/{chat['id']}/messages", user2), 403)
+    r = server.request("PATCH", f"/api/chats/{chat['id']}", user1, {"title": "Project Y"})
+    assert r.json()["title"] == "Project Y"
+    assert_error(server.request("POST", "/api/chats", user1, {"type": "group", "title": ""}), 400)
+    assert_error(server.request("POST", "/api/chats", user1, {"type": "group", "title": "x" * 101}), 400)
+    assert_error(server.request("POST", "/api/chats", user1, {"type": "group", "title": "t", "member_ids": "1"}), 422)
+    direct = server.chat_id(admin, "User One")
+    assert_error(server.request("POST", f"/api/chats/{direct}/members", admin, {"user_ids": [ids["user2"]]}),
+                 422, "not_a_group")
+
+
+def test_chat_list_order_and_unread(server):
+    admin, user1 = server.login("admin"), server.login("user1")
+    general, direct = server.chat_id(admin, "General"), server.chat_id(admin, "User One")
+    assert [c["id"] for c in server.request("GET", "/api/chats", user1).json()][0] == general
+    for i in range(3):
+        assert server.request("POST", f"/api/chats/{direct}/messages", admin, {"text": f"hi {i}"}).status_code == 201
+    chats = server.request("GET", "/api/chats", user1).json()
+    assert chats[0]["id"] == direct and chats[0]["unread_count"] == 3
+    assert chats[0]["last_message"]["text"] == "hi 2"
+    assert next(c for c in chats if c["id"] == general)["unread_count"] == 1  # the welcome message
+    # the sender's own messages are never unread
+    assert server.request("GET", "/api/chats", admin).json()[0]["unread_count"] == 0
+    last_id = chats[0]["last_message"]["id"]
+    r = server.request("POST", f"/api/chats/{direct}/read", user1, {"message_id": last_id - 1})
+    assert r.json()["unread_count"] == 1
+    r = server.request("POST", f"/api/chats/{direct}/read", user1, {"message_id": last_id})
+    assert r.json()["unread_count"] == 0
+    r = server.request("POST", f"/api/chats/{direct}/read", user1, {"message_id": last_id - 2})  # never back
+    assert r.json()["message_id"] == last_id
+    assert_error(server.request("POST", f"/api/chats/{direct}/read", user1, {"message_id": 10**9}), 404)
+    assert_error(server.request("POST", f"/api/chats/{direct}/read", user1, {"message_id": "x"}), 422)
+    server.request("POST", f"/api/chats/{general}/messages", user1, {"text": "bump"})
+    assert server.request("GET", "/api/chats", admin).json()[0]["id"] == general
+
+
+class QueryCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):
+        sql = record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
+        self.count += sql.lstrip().upper().startswith("SELECT")
+
+
+def _count_list_queries(user):
+    from models.chats import list_chats
+    from models.db import db
+    counter = QueryCounter()
+    logger = logging.getLogger("peewee")
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        with db.connection_context():
+            chats = list_chats(user)
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(old_level)
+    return len(chats), counter.count
+
+
+def test_chat_list_has_constant_query_count(server):
+    user1 = server.login("user1")
+    me = user_id(server, user1)
+    n_before, q_before = _count_list_queries(me)
+    for i in range(15):
+        chat = server.request("POST", "/api/chats", user1, {"type": "group", "title": f"g{i}", "member_ids": [1]}).json()
+        server.request("POST", f"/api/chats/{chat['id']}/messages", user1, {"text": "x"})
+    n_after, q_after = _count_list_queries(me)
+    assert n_after == n_before + 15
+    assert q_after == q_before <= 4

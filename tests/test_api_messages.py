@@ -1,0 +1,96 @@
+"""Sending, deduplication, history paging and catch-up over REST (SQLite and PostgreSQL)."""
+import pytest
+
+from tests.helpers import assert_error
+
+
+@pytest.fixture
+def chat(server):
+    token = server.login("admin")
+    return token, server.chat_id(token, "General")
+
+
+def send(server, token, chat_id, text, **extra):
+    return server.request("POST", f"/api/chats/{chat_id}/messages", token, {"text": text, **extra})
+
+
+def test_send_and_dedupe(server, chat):
+    token, chat_id = chat
+    r = send(server, token, chat_id, "  hello  ", client_msg_id="c-1")
+    assert r.status_code == 201
+    message = r.json()
+    assert message["text"] == "hello" and message["client_msg_id"] == "c-1"
+    assert {"id", "chat_id", "sender_id", "sender_name", "text", "created_at", "client_msg_id"} <= set(message)
+    retry = send(server, token, chat_id, "hello", client_msg_id="c-1")
+    assert retry.status_code == 200 and retry.json()["id"] == message["id"]
+    texts = [m["text"] for m in server.request("GET", f"/api/chats/{chat_id}/messages", token).json()["messages"]]
+    assert texts.count("hello") == 1
+
+
+@pytest.mark.parametrize("body,status,code", [
+    ({"text": "   "}, 400, "text_empty"),
+    ({"text": ""}, 400, "text_empty"),
+    ({"text": "x" * 10_001}, 422, "text_too_long"),
+    ({"text": 5}, 400, "invalid_field"),
+    ({}, 400, "invalid_field"),
+    ({"text": "ok", "client_msg_id": 7}, 400, "invalid_field"),
+    ({"text": "ok", "client_msg_id": "x" * 65}, 400, "invalid_field"),
+])
+def test_bad_messages_refused(server, chat, body, status, code):
+    token, chat_id = chat
+    assert_error(server.request("POST", f"/api/chats/{chat_id}/messages", token, body), status, code)
+    messages = server.request("GET", f"/api/chats/{chat_id}/messages", token).json()["messages"]
+    assert len(messages) == 1  # only the welcome message: nothing half-written
+
+
+def test_text_limit_is_after_trimming(server, chat):
+    token, chat_id = chat
+    assert send(server, token, chat_id, "  " + "y" * 10_000 + "  ").status_code == 201
+
+
+def test_history_pages(server, chat):
+    token, chat_id = chat
+    sent = [send(server, token, chat_id, f"m{i}").json()["id"] for i in range(25)]
+    page = server.request("GET", f"/api/chats/{chat_id}/messages?limit=10", token).json()
+    assert [m["id"] for m in page["messages"]] == sent[-10:] and page["has_more"]
+    seen = [m["id"] for m in page["messages"]]
+    # new messages arriving between page requests never shift the older pages
+    send(server, token, chat_id, "late arrival")
+    while page["has_more"]:
+        page = server.request("GET", f"/api/chats/{chat_id}/messages?limit=10&before_id={page['next_before_id']}",
+                              token).json()
+        ids = [m["id"] for m in page["messages"]]
+        assert ids == sorted(ids)
+        seen = ids + seen
+    assert seen[1:] == sent and len(set(seen)) == len(seen)
+    after = server.request("GET", f"/api/chats/{chat_id}/messages?after_id={sent[19]}", token).json()
+    assert [m["id"] for m in after["messages"]][:5] == sent[20:]
+    assert after["messages"][-1]["text"] == "late arrival"
+    for bad in ("limit=0", "before_id=abc", "after_id=-1", "before_id=1&after_id=1"):
+        assert_error(server.request("GET", f"/api/chats/{chat_id}/messages?{bad}", token), 400)
+
+
+def test_updates_catch_up_across_chats(server):
+    admin, user1 = server.login("admin"), server.login("user1")
+    general, direct = server.chat_id(admin, "General"), server.chat_id(admin, "User One")
+    start = send(server, admin, general, "before").json()["id"]
+    ids = [send(server, admin, chat, f"x{i}").json()["id"] for i, chat in enumerate([general, direct, general])]
+    got = server.request("GET", f"/api/updates?after_id={start}", user1).json()
+    assert [m["id"] for m in got["messages"]] == ids and not got["has_more"]
+    user2 = server.login("user2")
+    got = server.request("GET", f"/api/updates?after_id={start}", user2).json()
+    assert [m["id"] for m in got["messages"]] == [ids[0], ids[2]]
+
+
+def test_edit_and_delete_own_messages(server, chat):
+    token, chat_id = chat
+    message = send(server, token, chat_id, "typo").json()
+    r = server.request("PATCH", f"/api/messages/{message['id']}", token, {"text": "fixed"})
+    assert r.status_code == 200 and r.json()["text"] == "fixed" and r.json()["edited_at"]
+    other = server.login("user1")
+    assert_error(server.request("PATCH", f"/api/messages/{message['id']}", other, {"text": "mine"}), 403)
+    assert_error(server.request("DELETE", f"/api/messages/{message['id']}", other), 403)
+    assert server.request("DELETE", f"/api/messages/{message['id']}", token).json()["deleted"] is True
+    ids = [m["id"] for m in server.request("GET", f"/api/chats/{chat_id}/messages", token).json()["messages"]]
+    assert message["id"] not in ids
+    assert_error(server.request("DELETE", f"/api/messages/{message['id']}", token), 404)

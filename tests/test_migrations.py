@@ -1,0 +1,46 @@
+"""A database made by an older version upgrades in place on start, keeping its data."""
+import datetime
+
+from models import migrations
+from models.db import close_db, db, init_db
+from models.users import hash_password
+from tests.harness import InProcessServer, config_argv
+
+
+def _insert(table, **values):
+    placeholders = ", ".join([db.param] * len(values))
+    cursor = db.execute_sql(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({placeholders})", list(values.values()))
+    return cursor
+
+
+def test_version_1_schema_upgrades_with_data_kept(database_url, tmp_path):
+    init_db(database_url)
+    assert migrations.migrate(target="0001_initial") == ["0001_initial"]
+    now = datetime.datetime(2025, 1, 2, 3, 4, 5)
+    with db.connection_context():
+        assert "last_seen_at" not in {c.name for c in db.get_columns("users")}
+        _insert("users", username="veteran", display_name="Old Timer", password_hash=hash_password("oldpass123"),
+                is_admin=True, is_active=True, created_at=now)
+        uid = db.execute_sql("SELECT id FROM users WHERE username = " + db.param, ["veteran"]).fetchone()[0]
+        _insert("chats", type="group", title="Archive", created_by_id=uid, created_at=now, last_activity_at=now)
+        cid = db.execute_sql("SELECT id FROM chats WHERE title = " + db.param, ["Archive"]).fetchone()[0]
+        _insert("memberships", chat_id=cid, user_id=uid, role="owner", joined_at=now, last_read_message_id=0)
+        _insert("messages", chat_id=cid, sender_id=uid, text="from the old days", created_at=now)
+    close_db()
+
+    server = InProcessServer(config_argv(tmp_path / "data", database_url))
+    try:
+        with db.connection_context():
+            assert migrations.applied() == migrations.available()
+            assert "last_seen_at" in {c.name for c in db.get_columns("users")}
+        token = server.login("veteran", "oldpass123")
+        chats = server.request("GET", "/api/chats", token).json()
+        assert [c["title"] for c in chats] == ["Archive"]  # no demo data poured into an existing database
+        assert chats[0]["last_message"]["text"] == "from the old days"
+        assert chats[0]["unread_count"] == 0
+    finally:
+        server.stop()
+
+
+def test_migrations_are_idempotent(server):
+    assert migrations.migrate() == []
