@@ -1,12 +1,11 @@
 """GET /ws: authentication with explained 1008 closes, frames in, events out.
 
-Each connection has a bounded outbox: events are queued as encoded text and
-written one at a time; a reader that falls more than ``ws_outbox_bytes``
-behind is closed with 4000 so it reconnects and catches up instead of growing
-server memory.
+Events are written as soon as they are published; what the peer's socket
+does not accept waits in the connection's buffer.  A reader that falls more
+than ``ws_outbox_bytes`` behind is closed with 4000 so it reconnects and
+catches up instead of growing server memory.
 """
 import asyncio
-import collections
 import logging
 import time
 import uuid
@@ -31,6 +30,12 @@ MAX_INFLIGHT_SENDS = 64
 TYPING_INTERVAL = 2.0
 
 
+def _ignore_closed(future):
+    """Writes to a socket that closed meanwhile are expected; don't log them as unhandled."""
+    if not future.cancelled():
+        future.exception()
+
+
 def _int_field(frame, name):
     value = frame.get(name)
     if not isinstance(value, int) or isinstance(value, bool):
@@ -46,9 +51,6 @@ class ChatSocket(WebSocketHandler):
         self.session_id = None
         self.connected_at = time.time()
         self.last_activity = self.connected_at
-        self.outbox = collections.deque()
-        self.outbox_bytes = 0
-        self._flushing = False
         self._closing = False
         self._auth_timer = None
         self._inflight = set()
@@ -129,31 +131,25 @@ class ChatSocket(WebSocketHandler):
     def send_event(self, event):
         self.send_text(encode(event))
 
+    @property
+    def outbox_bytes(self):
+        """Bytes handed to this connection that the peer's socket has not accepted yet."""
+        stream = self.ws_connection.stream if self.ws_connection is not None else None
+        buffer = getattr(stream, "_write_buffer", None)  # tornado's IOStream keeps no public counter
+        return len(buffer) if buffer is not None else 0
+
     def send_text(self, text):
         if self._closing or self.ws_connection is None:
             return
-        self.outbox.append(text)
-        self.outbox_bytes += len(text)
-        if self.outbox_bytes > self.state.config["ws_outbox_bytes"]:
-            logger.warning("User %s connection %s fell %s bytes behind; closing with %s",
-                           self.user_id, self.conn_id, self.outbox_bytes, CLOSE_SLOW_CONSUMER)
-            self.outbox.clear()
-            self.close(CLOSE_SLOW_CONSUMER, "outgoing buffer overflow: reconnect and catch up")
-            return
-        if not self._flushing:
-            self._flushing = True
-            IOLoop.current().add_callback(self._flush)
-
-    async def _flush(self):
         try:
-            while self.outbox and not self._closing:
-                text = self.outbox.popleft()
-                await self.write_message(text)
-                self.outbox_bytes -= len(text)
+            self.write_message(text).add_done_callback(_ignore_closed)
         except WebSocketClosedError:
-            pass
-        finally:
-            self._flushing = False
+            return
+        pending = self.outbox_bytes
+        if pending > self.state.config["ws_outbox_bytes"]:
+            logger.warning("User %s connection %s fell %s bytes behind; closing with %s",
+                           self.user_id, self.conn_id, pending, CLOSE_SLOW_CONSUMER)
+            self.close(CLOSE_SLOW_CONSUMER, "outgoing buffer overflow: reconnect and catch up")
 
     def close(self, code=None, reason=None):
         if not self._closing:

@@ -1,0 +1,62 @@
+"""Whole-process behaviour: kill -9 durability, clean shutdown, demo-data safety (subprocesses)."""
+import subprocess
+import sys
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.harness import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_acked_message_survives_kill_9(spawn):
+    server = spawn()
+    token = server.login("admin")
+    general = server.chat_id(token, "General")
+    client = server.connect(token)
+    client.recv_type("connected")
+    acked = []
+    for i in range(20):
+        client.send({"type": "send_message", "chat_id": general, "text": f"durable {i}", "client_msg_id": f"d{i}"})
+    for _ in range(20):
+        acked.append(client.recv_type("message_ack")["message"]["id"])
+    server.kill9()  # no shutdown, no flush: only what was committed can come back
+    restarted = spawn(port=server.port)
+    token = restarted.login("admin")
+    stored = [m["id"] for m in restarted.request("GET", f"/api/chats/{general}/messages", token).json()["messages"]]
+    assert set(acked) <= set(stored)
+
+
+def test_sigterm_closes_websockets_with_1001(spawn):
+    server = spawn()
+    client = server.connect(server.login("user1"))
+    client.recv_type("connected")
+    assert server.terminate() == 0
+    with pytest.raises(ConnectionClosed):
+        client.recv(5)
+    assert client.close_code == 1001
+
+
+def test_demo_passwords_refused_on_public_address(tmp_path):
+    argv = [sys.executable, "server.py", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path),
+            "--secret-key", "s" * 40]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "demo accounts" in result.stderr and "--allow-demo-on-public" in result.stderr
+
+
+def test_help_lists_every_setting():
+    import server
+    result = subprocess.run([sys.executable, "server.py", "--help"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 0
+    for name, *_ in server.SETTINGS:
+        assert "--" + name.replace("_", "-") in result.stdout
+
+
+def test_secret_is_generated_once_and_never_in_code(tmp_path):
+    import server
+    first = server.load_or_create_secret(str(tmp_path))
+    assert len(first) >= 40 and server.load_or_create_secret(str(tmp_path)) == first
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
