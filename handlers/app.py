@@ -1,4 +1,5 @@
 """make_app: the one Tornado application serving pages, REST, WebSocket and static files."""
+import asyncio
 import logging
 import os
 import re
@@ -17,6 +18,7 @@ from models.db import db_call
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSION = "1.0.0"
 access_log = logging.getLogger("tornado.access")
+logger = logging.getLogger(__name__)
 _TOKEN_IN_URI = re.compile(r"(token=)([^&\s]{0,20})[^&\s]*")
 
 
@@ -35,11 +37,10 @@ def log_request(handler):
 def make_app(config):
     """Build the application from a settings dict (see ``server.SETTINGS``)."""
     bus = LocalBus()
-    hub = Hub(bus, presence_grace=config["presence_grace"],
-              on_offline=lambda user_id: _touch_last_seen(user_id))
+    hub = Hub(bus, presence_grace=config["presence_grace"], on_offline=_record_last_seen)
     state = types.SimpleNamespace(
         config=config, version=VERSION, bus=bus, hub=hub,
-        writer=MessageWriter(bus),
+        writer=MessageWriter(bus, config["write_batch_max"]),
         throttle=LoginThrottle(config["login_max_failures"], config["login_max_failures_per_address"],
                                config["login_window"]),
         jinja=jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
@@ -83,13 +84,11 @@ def make_app(config):
     return app
 
 
-def _touch_last_seen(user_id):
-    import asyncio
-    asyncio.ensure_future(_quietly(db_call(users.touch_last_seen, user_id)))
-
-
-async def _quietly(awaitable):
-    try:
-        await awaitable
-    except Exception as exc:  # presence bookkeeping must never take the loop down
-        logging.getLogger(__name__).warning("Could not record last seen: %s", exc)
+def _record_last_seen(user_id):
+    """Store "last seen" when a user goes offline, without holding up the hub."""
+    async def write():
+        try:
+            await db_call(users.touch_last_seen, user_id)
+        except Exception as exc:  # presence bookkeeping must never take the loop down
+            logger.warning("Could not record last seen for user %s: %s", user_id, exc)
+    asyncio.ensure_future(write())
