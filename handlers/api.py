@@ -7,14 +7,13 @@ import tornado.web
 from handlers import events
 from handlers.base import SESSION_COOKIE, ApiHandler
 from models import chats, messages, users
-from models.db import DatabaseUnavailable, db_call, is_sqlite, run_blocking
+from models.db import DatabaseUnavailable, db, db_call, is_sqlite, run_blocking
 from models.errors import AppError
 
 logger = logging.getLogger(__name__)
 
 
 def _ping():
-    from models.db import db
     db.execute_sql("SELECT 1")
 
 

@@ -19,13 +19,21 @@ class LoginThrottle:
                  self._wait(("user", (username or "").lower()), self.max_per_user, now)]
         return max(waits)
 
+    MAX_KEYS = 100_000  # beyond this, expired entries are swept so memory stays bounded
+
     def failed(self, address, username):
         now = self.clock()
+        if len(self._failures) > self.MAX_KEYS:
+            self._sweep(now)
         for key in (("addr", address), ("user", (username or "").lower())):
             self._failures[key].append(now)
 
     def succeeded(self, username):
         self._failures.pop(("user", (username or "").lower()), None)
+
+    def _sweep(self, now):
+        for key in [k for k, times in self._failures.items() if not times or times[-1] <= now - self.window]:
+            del self._failures[key]
 
     def _wait(self, key, limit, now):
         times = self._failures.get(key)
