@@ -22,6 +22,18 @@ def closed_with(client, timeout=5):
     raise AssertionError("server did not close the connection")
 
 
+def raw_handshake(server, token, receive_buffer=None):
+    """A WebSocket that upgrades and then never reads or answers anything."""
+    sock = socket.socket()
+    if receive_buffer:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.connect(("127.0.0.1", server.port))
+    sock.sendall((f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    return sock
+
+
 def connected(server, token):
     client = server.connect(token)
     hello = client.recv()
@@ -362,12 +374,7 @@ def test_stalled_reader_is_cut_off_while_others_keep_receiving(server_factory):
     admin, user1 = server.login("admin"), server.login("user1")
     general = server.chat_id(admin, "General")
     healthy, _ = connected(server, user1)
-    stalled = socket.socket()
-    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    stalled.connect(("127.0.0.1", server.port))
-    stalled.sendall((f"GET /ws?token={admin} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    stalled = raw_handshake(server, admin, receive_buffer=4096)
     deadline = time.monotonic() + 5
     while server.call(lambda: server.hub.connection_count()) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -405,3 +412,20 @@ def test_diagnostic_echo_loops_back_through_the_hub(server):
     client, _ = connected(server, server.login("user1"))
     client.send({"type": "diagnostic_echo", "nonce": "abc"})
     assert client.recv_type("diagnostic_echo")["nonce"] == "abc"
+
+
+def test_silent_peer_is_dropped_by_server_pings(server_factory):
+    server = server_factory(ws_ping_interval=1, ws_ping_timeout=1)
+    token = server.login("user1")
+    silent = raw_handshake(server, token)
+    answering, _ = connected(server, server.login("user2"))  # the websockets client answers pings itself
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and server.call(lambda: len(server.hub.by_user.get(2, ()))) == 0:
+        time.sleep(0.05)
+    assert server.call(lambda: len(server.hub.by_user.get(2, ()))) == 1
+    while time.monotonic() < deadline and server.call(lambda: len(server.hub.by_user.get(2, ()))) == 1:
+        time.sleep(0.1)
+    assert server.call(lambda: len(server.hub.by_user.get(2, ()))) == 0, "a peer that never pongs was kept"
+    answering.send({"type": "ping", "id": 1})
+    assert answering.recv_type("pong")["id"] == 1
+    silent.close()
