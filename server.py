@@ -60,6 +60,8 @@ SETTINGS = [
     ("ws_max_frame_bytes", "CM_WS_MAX_FRAME_BYTES", 64 * 1024, int, "largest incoming frame; bigger closes with 1009"),
     ("max_body_bytes", "CM_MAX_BODY_BYTES", 1024 * 1024, int, "largest JSON request body; bigger gets 413"),
     ("write_batch_max", "CM_WRITE_BATCH_MAX", 256, int, "most messages committed in one transaction"),
+    ("backplane", "CM_BACKPLANE", "auto", str,
+     "how processes share events: auto (postgres on PostgreSQL), local (this process only) or postgres"),
     ("db_pool_size", "CM_DB_POOL_SIZE", 8, int, "database worker threads (PostgreSQL; SQLite uses one)"),
 ]
 
@@ -155,6 +157,7 @@ async def start(config, sockets=None):
     from handlers.base import BODY_HARD_LIMIT
 
     app = make_app(config)
+    app.state.bus.start()
     server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=BODY_HARD_LIMIT)
     if sockets is None:
         sockets = tornado.netutil.bind_sockets(config["port"], config["host"], family=socket.AF_INET
@@ -169,6 +172,8 @@ async def shutdown(server, app, grace=1.0):
     server.stop()
     app.state.hub.close_all(1001, "server shutting down")
     await app.state.writer.flush()
+    await app.state.bus.flush()
+    app.state.bus.stop()
     await asyncio.sleep(0.2)  # let the close frames reach the clients
     try:
         await asyncio.wait_for(server.close_all_connections(), timeout=grace)

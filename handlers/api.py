@@ -55,9 +55,11 @@ class RefreshHandler(ApiHandler):
             tornado.web.RequestHandler.check_xsrf_cookie(self)
             token = (self.get_signed_cookie(SESSION_COOKIE) or b"").decode()
         session = await db_call(users.rotate_session, token, self.config["refresh_token_ttl"])
-        if from_cookie:
-            self.set_session_cookie(session["refresh_token"])
-        self.send_json(self.token_payload(session))
+        payload = self.token_payload(session)
+        if from_cookie:  # the refresh token stays in the HttpOnly cookie, out of reach of page scripts
+            self.set_session_cookie(payload.pop("refresh_token"))
+            payload.pop("refresh_expires_in")
+        self.send_json(payload)
 
 
 class LogoutHandler(ApiHandler):
@@ -104,7 +106,7 @@ class AdminUsersHandler(ApiHandler):
 class AdminUserHandler(ApiHandler):
     async def patch(self, user_id):
         self.require_admin()
-        user_id = int(user_id)
+        user_id = self.path_id(user_id)
         body = self.json_body()
         display_name = self.field(body, "display_name", str, required=False)
         is_admin = self.field(body, "is_admin", bool, required=False)
@@ -125,8 +127,9 @@ class AdminPasswordHandler(ApiHandler):
         self.require_admin()
         password = users.validate_password(self.field(self.json_body(), "password", str))
         password_hash = await run_blocking(users.hash_password, password)
-        result = await db_call(users.set_password, int(user_id), password_hash)
-        events.close_user(self.state.bus, int(user_id), "password was reset: log in again")
+        user_id = self.path_id(user_id)
+        result = await db_call(users.set_password, user_id, password_hash)
+        events.close_user(self.state.bus, user_id, "password was reset: log in again")
         self.send_json(result)
 
 
@@ -158,22 +161,20 @@ class ChatsHandler(ApiHandler):
 
 class ChatHandler(ApiHandler):
     async def get(self, chat_id):
-        chat = await db_call(chats.get_chat, self.current_user["id"], int(chat_id))
+        chat = await db_call(chats.get_chat, self.current_user["id"], self.path_id(chat_id))
         self.send_json(with_presence(self.state.hub, chat))
 
     async def patch(self, chat_id):
         title = self.field(self.json_body(), "title", str)
-        chat = await db_call(chats.rename_group, self.current_user["id"], int(chat_id), title)
+        chat = await db_call(chats.rename_group, self.current_user["id"], self.path_id(chat_id), title)
         events.chat_updated(self.state.bus, chat)
         self.send_json(with_presence(self.state.hub, chat))
-
-    post = None
 
 
 class MembersHandler(ApiHandler):
     async def post(self, chat_id):
         user_ids = self.field(self.json_body(), "user_ids", list)
-        chat, added = await db_call(chats.add_members, self.current_user["id"], int(chat_id), user_ids)
+        chat, added = await db_call(chats.add_members, self.current_user["id"], self.path_id(chat_id), user_ids)
         if added:
             events.members_added(self.state.bus, chat, added)
         self.send_json({"chat": chat, "added": added})
@@ -181,7 +182,7 @@ class MembersHandler(ApiHandler):
 
 class MemberHandler(ApiHandler):
     async def delete(self, chat_id, user_id):
-        chat_id, user_id = int(chat_id), int(user_id)
+        chat_id, user_id = self.path_id(chat_id), self.path_id(user_id)
         remaining = await db_call(chats.remove_member, self.current_user, chat_id, user_id)
         events.member_removed(self.state.bus, chat_id, user_id, remaining)
         self.send_json({"chat_id": chat_id, "removed": user_id})
@@ -194,13 +195,13 @@ class MessagesHandler(ApiHandler):
         if before_id is not None and after_id is not None:
             raise AppError(400, "invalid_query", "Use before_id or after_id, not both")
         limit = self.query_int("limit", 50, minimum=1)
-        page = await db_call(messages.history, self.current_user["id"], int(chat_id),
+        page = await db_call(messages.history, self.current_user["id"], self.path_id(chat_id),
                              before_id, after_id, limit)
         self.send_json(page)
 
     async def post(self, chat_id):
         body = self.json_body()
-        request = {"sender_id": self.current_user["id"], "chat_id": int(chat_id),
+        request = {"sender_id": self.current_user["id"], "chat_id": self.path_id(chat_id),
                    "text": messages.clean_text(body.get("text")),
                    "client_msg_id": messages.clean_client_msg_id(body.get("client_msg_id"))}
         result = await self.state.writer.submit(request)
@@ -212,7 +213,7 @@ class MessagesHandler(ApiHandler):
 class ReadHandler(ApiHandler):
     async def post(self, chat_id):
         message_id = self.field(self.json_body(), "message_id", int)
-        receipt = await db_call(chats.mark_read, self.current_user["id"], int(chat_id), message_id)
+        receipt = await db_call(chats.mark_read, self.current_user["id"], self.path_id(chat_id), message_id)
         events.read(self.state.bus, receipt)
         self.send_json(receipt)
 
@@ -220,12 +221,12 @@ class ReadHandler(ApiHandler):
 class MessageHandler(ApiHandler):
     async def patch(self, message_id):
         text = self.json_body().get("text")
-        message, member_ids = await db_call(messages.edit_message, self.current_user["id"], int(message_id), text)
+        message, member_ids = await db_call(messages.edit_message, self.current_user["id"], self.path_id(message_id), text)
         events.message_changed(self.state.bus, "message_updated", message, member_ids)
         self.send_json(message)
 
     async def delete(self, message_id):
-        message, member_ids = await db_call(messages.delete_message, self.current_user["id"], int(message_id))
+        message, member_ids = await db_call(messages.delete_message, self.current_user["id"], self.path_id(message_id))
         events.message_changed(self.state.bus, "message_deleted", message, member_ids)
         self.send_json(message)
 

@@ -9,6 +9,7 @@ import jinja2
 import tornado.web
 
 from handlers import api, diagnostics, pages, ws
+from handlers.backplane import PostgresBus
 from handlers.hub import Hub, LocalBus
 from handlers.throttle import LoginThrottle
 from handlers.writer import MessageWriter
@@ -34,9 +35,22 @@ def log_request(handler):
           handler.request.remote_ip, 1000.0 * handler.request.request_time())
 
 
+def make_bus(config):
+    """In-process delivery, or PostgreSQL LISTEN/NOTIFY when processes share a PostgreSQL database."""
+    kind = config["backplane"]
+    on_postgres = config["database_url"].startswith(("postgres://", "postgresql"))
+    if kind == "postgres" or (kind == "auto" and on_postgres):
+        if not on_postgres:
+            raise SystemExit("--backplane postgres needs a PostgreSQL DATABASE_URL")
+        return PostgresBus(config["database_url"])
+    if kind not in ("auto", "local"):
+        raise SystemExit(f"--backplane must be auto, local or postgres, not {kind!r}")
+    return LocalBus()
+
+
 def make_app(config):
     """Build the application from a settings dict (see ``server.SETTINGS``)."""
-    bus = LocalBus()
+    bus = make_bus(config)
     hub = Hub(bus, presence_grace=config["presence_grace"], on_offline=_record_last_seen)
     state = types.SimpleNamespace(
         config=config, version=VERSION, bus=bus, hub=hub,

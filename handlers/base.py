@@ -7,7 +7,7 @@ import tornado.web
 
 from models import users
 from models.db import DatabaseUnavailable, db_call, run_blocking
-from models.errors import AppError, bad_request
+from models.errors import MAX_ID, AppError, bad_request, check_id
 
 logger = logging.getLogger(__name__)
 SESSION_COOKIE = "cm_session"
@@ -142,6 +142,8 @@ class ApiHandler(BaseHandler):
         value = body[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise AppError(422, "invalid_field", f"Field {name!r} must be {kind.__name__}", field=name)
+        if kind is int:
+            check_id(value, name)
         return value
 
     def query_int(self, name, default=None, minimum=0):
@@ -152,8 +154,16 @@ class ApiHandler(BaseHandler):
             value = int(raw)
         except ValueError:
             raise bad_request("invalid_query", f"Query parameter {name!r} must be an integer", field=name)
-        if value < minimum:
-            raise bad_request("invalid_query", f"Query parameter {name!r} must be >= {minimum}", field=name)
+        if not minimum <= value <= MAX_ID:
+            raise bad_request("invalid_query", f"Query parameter {name!r} must be between {minimum} and {MAX_ID}",
+                              field=name)
+        return value
+
+    def path_id(self, raw):
+        """An id from the URL; one beyond any stored id simply does not exist."""
+        value = int(raw)
+        if value > MAX_ID:
+            raise AppError(404, "not_found", f"No object with id {raw[:20]}")
         return value
 
     def require_admin(self):

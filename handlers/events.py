@@ -1,9 +1,21 @@
 """Events published after a domain change commits; REST and WebSocket share them."""
 
 
+def shared_view(chat, viewer_id):
+    """The chat as ``viewer_id`` sees it, without the creator's own read state."""
+    view = {k: v for k, v in chat.items() if k not in ("role", "last_read_message_id")}
+    member = next((m for m in chat["members"] if m["id"] == viewer_id), None)
+    view["role"] = member["role"] if member else None
+    view["unread_count"] = 0
+    if chat["type"] == "direct":
+        others = [m for m in chat["members"] if m["id"] != viewer_id]
+        view["title"] = others[0]["display_name"] if others else chat["title"]
+    return view
+
+
 def chat_created(bus, chat):
-    member_ids = [m["id"] for m in chat["members"]]
-    bus.publish({"type": "chat_created", "chat": {**chat, "unread_count": 0}}, user_ids=member_ids)
+    for member in chat["members"]:
+        bus.publish({"type": "chat_created", "chat": shared_view(chat, member["id"])}, user_ids=[member["id"]])
 
 
 def chat_updated(bus, chat):
@@ -12,9 +24,11 @@ def chat_updated(bus, chat):
 
 
 def members_added(bus, chat, added_ids):
+    """Groups only, so one view (title and members) serves every member."""
     member_ids = [m["id"] for m in chat["members"]]
-    bus.publish({"type": "member_added", "chat_id": chat["id"], "user_ids": added_ids,
-                 "chat": {**chat, "unread_count": 0}}, user_ids=member_ids)
+    view = {k: v for k, v in shared_view(chat, None).items() if k != "role"}
+    bus.publish({"type": "member_added", "chat_id": chat["id"], "user_ids": added_ids, "chat": view},
+                user_ids=member_ids)
 
 
 def member_removed(bus, chat_id, user_id, remaining_ids):

@@ -33,6 +33,18 @@ class LocalBus:
                            "exclude_user": exclude_user, "exclude_conn": exclude_conn,
                            "control": control})
 
+    def start(self):
+        """Nothing to connect to in-process."""
+
+    def stop(self):
+        """Nothing to release in-process."""
+
+    async def flush(self):
+        """Delivery is synchronous: nothing is ever pending."""
+
+    def stats(self):
+        return {"kind": "local"}
+
 
 class Hub:
     def __init__(self, bus, presence_grace=3.0, on_offline=None):

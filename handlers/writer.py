@@ -10,7 +10,8 @@ messages per commit rather than one.
 import asyncio
 import logging
 
-from models.db import db_call
+from models.db import DatabaseUnavailable, db_call
+from models.errors import AppError
 from models.messages import store_messages
 
 logger = logging.getLogger(__name__)
@@ -50,17 +51,33 @@ class MessageWriter:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             try:
                 results = await db_call(store_messages, [request for request, _, _ in batch])
-            except Exception as exc:  # the database failed: nobody in the batch is acked
+            except DatabaseUnavailable as exc:  # nobody in the batch is acked
                 logger.warning("Message batch of %s failed: %s", len(batch), exc)
                 for _, _, future in batch:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            except Exception:
+                # One item broke the transaction: store them one by one so only that one fails.
+                logger.exception("Message batch of %s failed; retrying one by one", len(batch))
+                results = [await self._store_alone(request) for request, _, _ in batch]
             self.batches += 1
             for (request, origin, future), result in zip(batch, results):
                 self._publish(result, origin)
                 if not future.done():
                     future.set_result(result)
+
+    async def _store_alone(self, request):
+        try:
+            return (await db_call(store_messages, [request]))[0]
+        except AppError as exc:
+            return {"error": exc}
+        except DatabaseUnavailable:
+            return {"error": AppError(503, "db_unavailable", "The database is unreachable; message not stored")}
+        except Exception:
+            logger.exception("Message from user %s to chat %s could not be stored",
+                             request["sender_id"], request["chat_id"])
+            return {"error": AppError(500, "internal_error", "Message not stored")}
 
     def _publish(self, result, origin):
         if "error" in result:

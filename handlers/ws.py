@@ -20,7 +20,7 @@ from handlers.base import SESSION_COOKIE, authenticate_token
 from handlers.hub import encode
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call, iso, utcnow
-from models.errors import AppError, bad_request
+from models.errors import AppError, bad_request, check_id, invalid
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +37,7 @@ def _ignore_closed(future):
 
 
 def _int_field(frame, name):
-    value = frame.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise bad_request("invalid_field", f"{name!r} must be an integer", field=name)
-    return value
+    return check_id(frame.get(name), name)
 
 
 class ChatSocket(WebSocketHandler):
@@ -110,17 +107,19 @@ class ChatSocket(WebSocketHandler):
         self.close(CLOSE_POLICY, reason[:120])
 
     async def _start(self, user):
-        chat_ids = await db_call(chats.chat_ids_for_user, user["id"])
+        try:
+            chat_ids, peer_ids = await db_call(chats.connection_bootstrap, user["id"])
+        except DatabaseUnavailable:
+            return self.close(1011, "database unavailable")
         if self.ws_connection is None or self.ws_connection.is_closing():
             return
         self.user, self.user_id, self.session_id = user, user["id"], user["session_id"]
         hub = self.state.hub
         hub.attach(self, chat_ids)
-        peers = set().union(*(hub.users_in.get(c, set()) for c in chat_ids)) if chat_ids else set()
         self.send_event({
             "type": "connected", "user_id": user["id"], "username": user["username"],
             "display_name": user["display_name"], "chat_ids": chat_ids,
-            "online_user_ids": hub.online_among(peers | {user["id"]}),
+            "online_user_ids": hub.online_among([*peer_ids, user["id"]]),
             "server_time": iso(utcnow()), "connection_id": self.conn_id,
             "heartbeat_interval": self.state.config["ws_ping_interval"],
             "version": self.state.version,
@@ -209,13 +208,16 @@ class ChatSocket(WebSocketHandler):
             return self.refuse("not authenticated: the first frame must be {\"type\":\"auth\",\"token\":...}")
         token = frame.get("token") if isinstance(frame.get("token"), str) else ""
         logger.info("WebSocket connection attempt with token: %s...", token[:20])
-        if self._auth_timer is not None:
-            IOLoop.current().remove_timeout(self._auth_timer)
-            self._auth_timer = None
         try:
             user = await authenticate_token(self.state.config["secret_key"], token)
         except AppError as exc:
             return self.refuse(exc.message)
+        except DatabaseUnavailable:
+            return self.close(1011, "database unavailable")
+        finally:
+            if self._auth_timer is not None:
+                IOLoop.current().remove_timeout(self._auth_timer)
+                self._auth_timer = None
         await self._start(user)
 
     async def on_auth(self, frame):
@@ -274,7 +276,7 @@ class ChatSocket(WebSocketHandler):
         """A loop-back through the real fan-out path (bus and hub), stored nowhere."""
         nonce = frame.get("nonce")
         if not isinstance(nonce, str) or len(nonce) > 64:
-            raise bad_request("invalid_field", "nonce must be a string of at most 64 characters", field="nonce")
+            raise invalid("invalid_field", "nonce must be a string of at most 64 characters", field="nonce")
         self.state.bus.publish({"type": "diagnostic_echo", "nonce": nonce, "connection_id": self.conn_id,
                                 "server_time": iso(utcnow())}, user_ids=[self.user_id])
 

@@ -2,7 +2,7 @@
 import peewee
 
 from models.db import db, iso, utcnow
-from models.errors import AppError, bad_request, forbidden, not_found
+from models.errors import AppError, check_id, clean_string, forbidden, invalid, not_found
 from models.users import BaseModel, User, user_dict
 
 MAX_TITLE = 100
@@ -49,7 +49,9 @@ def chat_ids_for_user(user_id):
 
 
 def member_ids(chat_id):
-    return [m.user_id for m in Membership.select(Membership.user).where(Membership.chat == chat_id)]
+    """Members in the order they joined."""
+    query = Membership.select(Membership.user).where(Membership.chat == chat_id).order_by(Membership.id)
+    return [m.user_id for m in query]
 
 
 def members_of_chats(chat_ids):
@@ -61,12 +63,12 @@ def members_of_chats(chat_ids):
     return result
 
 
-def peer_ids(user_id):
-    """Everyone who shares at least one chat with the user (presence audience)."""
+def connection_bootstrap(user_id):
+    """What a new WebSocket needs: the user's chat ids, and everyone sharing a chat with them."""
     mine = Membership.select(Membership.chat).where(Membership.user == user_id)
-    query = (Membership.select(Membership.user).distinct()
+    peers = (Membership.select(Membership.user).distinct()
              .where(Membership.chat.in_(mine) & (Membership.user != user_id)))
-    return [m.user_id for m in query]
+    return chat_ids_for_user(user_id), [m.user_id for m in peers]
 
 
 def list_chats(user_id, chat_ids=None):
@@ -148,8 +150,7 @@ def create_direct_chat(user_id, other_id):
 
     Returns ``(chat, created)``.
     """
-    if not isinstance(other_id, int) or isinstance(other_id, bool):
-        raise bad_request("invalid_field", "user_id must be an integer", field="user_id")
+    check_id(other_id, "user_id")
     if other_id == user_id:
         raise AppError(422, "invalid_member", "A direct chat needs another user")
     _active_user_ids([other_id])
@@ -190,9 +191,9 @@ def rename_group(user_id, chat_id, title):
 def add_members(user_id, chat_id, new_ids):
     """Add users to a group; returns (chat as the actor sees it, ids actually added)."""
     _require_group(user_id, chat_id)
-    new_ids = _clean_ids(new_ids)
+    new_ids = _clean_ids(new_ids, "user_ids")
     if not new_ids:
-        raise bad_request("invalid_field", "user_ids must list at least one user", field="user_ids")
+        raise invalid("invalid_field", "user_ids must list at least one user", field="user_ids")
     _active_user_ids(new_ids)
     present = set(member_ids(chat_id))
     added = [uid for uid in sorted(set(new_ids)) if uid not in present]
@@ -221,8 +222,7 @@ def mark_read(user_id, chat_id, message_id):
     """Move the read pointer forward (never back) and return the new unread count."""
     from models.messages import Message
 
-    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 0:
-        raise bad_request("invalid_field", "message_id must be a non-negative integer", field="message_id")
+    check_id(message_id, "message_id")
     membership = require_membership(user_id, chat_id)
     if message_id and not Message.select().where((Message.id == message_id) & (Message.chat == chat_id)).exists():
         raise not_found("message", message_id)
@@ -244,14 +244,13 @@ def _require_group(user_id, chat_id):
 
 
 def _clean_title(title):
-    if not isinstance(title, str) or not title.strip():
-        raise bad_request("invalid_field", "title must be a non-empty string", field="title")
-    if len(title.strip()) > MAX_TITLE:
-        raise bad_request("title_too_long", f"title must be at most {MAX_TITLE} characters", field="title")
-    return title.strip()
+    title = clean_string(title, "title", MAX_TITLE)
+    if not title:
+        raise invalid("invalid_field", "title must not be empty", field="title")
+    return title
 
 
-def _clean_ids(ids):
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise bad_request("invalid_field", "member ids must be a list of integers", field="member_ids")
-    return ids
+def _clean_ids(ids, field="member_ids"):
+    if not isinstance(ids, list):
+        raise invalid("invalid_field", f"{field} must be a list of user ids", field=field)
+    return [check_id(i, field) for i in ids]

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import peewee
 from playhouse import db_url
 
+from models.errors import AppError
+
 logger = logging.getLogger(__name__)
 
 db = peewee.DatabaseProxy()
@@ -93,6 +95,9 @@ def run_in_transaction(fn, *args, **kwargs):
         with db.connection_context():
             with db.atomic():
                 return fn(*args, **kwargs)
+    except peewee.DataError as exc:
+        # A value the database refuses (out of range, bad encoding): the caller's input, not a fault.
+        raise AppError(400, "invalid_input", "The database refused a value in this request") from exc
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
         # The pool drops a connection the server closed; the next call reconnects.
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

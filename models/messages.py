@@ -2,13 +2,14 @@
 import peewee
 
 from models.chats import Chat, Membership, members_of_chats, require_membership
-from models.db import iso, utcnow
-from models.errors import AppError, bad_request, forbidden, not_found
+from models.db import db, is_sqlite, iso, utcnow
+from models.errors import AppError, forbidden, invalid, not_found
 from models.users import BaseModel, User
 
 MAX_TEXT = 10_000
 MAX_CLIENT_MSG_ID = 64
 MAX_PAGE = 200
+CHAT_LOCK_SPACE = 72_002  # first key of the per-chat advisory locks (PostgreSQL)
 
 
 class Message(BaseModel):
@@ -43,11 +44,15 @@ def message_dict(message):
 
 def clean_text(text):
     """Trimmed text within the limits, or the contract's error codes."""
+    if text is None:
+        raise invalid("missing_field", "Field 'text' is required", field="text")
     if not isinstance(text, str):
-        raise bad_request("invalid_field", "text must be a string", field="text")
+        raise invalid("invalid_field", "text must be a string", field="text")
+    if "\x00" in text:
+        raise invalid("invalid_field", "text must not contain NUL characters", field="text")
     text = text.strip()
     if not text:
-        raise bad_request("text_empty", "Message text is empty")
+        raise invalid("text_empty", "Message text is empty")
     if len(text) > MAX_TEXT:
         raise AppError(422, "text_too_long", f"Message text is over {MAX_TEXT} characters", limit=MAX_TEXT)
     return text
@@ -56,8 +61,8 @@ def clean_text(text):
 def clean_client_msg_id(value):
     if value is None:
         return None
-    if not isinstance(value, str) or not value or len(value) > MAX_CLIENT_MSG_ID:
-        raise bad_request("invalid_field",
+    if not isinstance(value, str) or not value or len(value) > MAX_CLIENT_MSG_ID or "\x00" in value:
+        raise invalid("invalid_field",
                           f"client_msg_id must be a string of 1-{MAX_CLIENT_MSG_ID} characters",
                           field="client_msg_id")
     return value
@@ -74,6 +79,11 @@ def store_messages(requests):
     """
     pairs = {(r["chat_id"], r["sender_id"]) for r in requests}
     chat_ids = {c for c, _ in pairs}
+    if not is_sqlite():
+        # Several processes may write to one chat: serialise per chat so that
+        # commit order equals id order, which keeps every receiver in id order.
+        for chat_id in sorted(chat_ids):
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CHAT_LOCK_SPACE, chat_id))
     existing_chats = {c.id for c in Chat.select(Chat.id).where(Chat.id.in_(chat_ids))}
     member_of = set()
     for chat_id in existing_chats:
@@ -101,7 +111,12 @@ def store_messages(requests):
             continue
         dedupe = (r["sender_id"], r.get("client_msg_id"))
         if r.get("client_msg_id") and dedupe in already:
-            results.append({"message": message_dict(already[dedupe]), "created": False})
+            original = already[dedupe]
+            if original.chat_id != r["chat_id"]:
+                results.append({"error": AppError(409, "client_msg_id_reused",
+                                                  "This client_msg_id was already used in another chat")})
+            else:
+                results.append({"message": original, "created": False})
             continue
         message = Message.create(chat=r["chat_id"], sender=r["sender_id"], text=r["text"],
                                  client_msg_id=r.get("client_msg_id"), created_at=now)

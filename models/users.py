@@ -10,7 +10,7 @@ import jwt
 import peewee
 
 from models.db import db, iso, utcnow
-from models.errors import AppError, bad_request, not_found
+from models.errors import AppError, clean_string, invalid, not_found
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 8
@@ -78,14 +78,14 @@ def verify_password(password_hash, password):
 
 def validate_username(username):
     if not isinstance(username, str) or not USERNAME_RE.match(username.strip().lower()):
-        raise bad_request("invalid_username",
+        raise invalid("invalid_username",
                           "Username must be 2-32 characters: lowercase letters, digits, '.', '_' or '-'")
     return username.strip().lower()
 
 
 def validate_password(password):
     if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 256:
-        raise bad_request("weak_password", f"Password must be {MIN_PASSWORD}-256 characters")
+        raise invalid("weak_password", f"Password must be {MIN_PASSWORD}-256 characters")
     return password
 
 
@@ -93,7 +93,7 @@ def validate_password(password):
 
 def find_login_candidate(username):
     """The stored hash and state for a login attempt (None when unknown)."""
-    if not isinstance(username, str):
+    if not isinstance(username, str) or not USERNAME_RE.match(username.strip().lower()):
         return None
     user = User.get_or_none(User.username == username.strip().lower())
     if user is None:
@@ -103,7 +103,7 @@ def find_login_candidate(username):
 
 def create_user(username, password_hash, display_name=None, is_admin=False):
     username = validate_username(username)
-    display_name = (display_name or username).strip()[:64] or username
+    display_name = clean_string(display_name or username, "display_name", 64) or username
     try:
         with db.atomic():
             user = User.create(username=username, display_name=display_name,
@@ -122,8 +122,9 @@ def get_user(user_id):
 
 def search_users(query, limit=20):
     users = User.select().where(User.is_active == True)  # noqa: E712
+    query = (query or "").replace("\x00", "").strip().lower()
     if query:
-        pattern = f"%{query.strip().lower()}%"
+        pattern = f"%{query}%"
         users = users.where(User.username ** pattern | User.display_name ** pattern)
     return [user_dict(u) for u in users.order_by(User.username).limit(limit)]
 
@@ -137,7 +138,7 @@ def update_user(user_id, display_name=None, is_admin=None):
     if user is None:
         raise not_found("user", user_id)
     if display_name is not None:
-        user.display_name = display_name.strip()[:64] or user.username
+        user.display_name = clean_string(display_name, "display_name", 64) or user.username
     if is_admin is not None:
         user.is_admin = bool(is_admin)
     user.save()

@@ -101,9 +101,9 @@ def test_admin_user_management(server):
     carol_id = r.json()["id"]
     assert_error(server.request("POST", "/api/admin/users", admin, new), 409, "username_taken")
     assert_error(server.request("POST", "/api/admin/users", admin, {**new, "username": "dave", "password": "short"}),
-                 400, "weak_password")
+                 422, "weak_password")
     assert_error(server.request("POST", "/api/admin/users", admin, {**new, "username": "Bad Name!"}),
-                 400, "invalid_username")
+                 422, "invalid_username")
     carol = server.login("carol", "carolpass1")
     r = server.request("POST", f"/api/admin/users/{carol_id}/password", admin, {"password": "newpass123"})
     assert r.status_code == 200

@@ -28,19 +28,36 @@ def test_send_and_dedupe(server, chat):
 
 
 @pytest.mark.parametrize("body,status,code", [
-    ({"text": "   "}, 400, "text_empty"),
-    ({"text": ""}, 400, "text_empty"),
+    ({"text": "   "}, 422, "text_empty"),
+    ({"text": ""}, 422, "text_empty"),
     ({"text": "x" * 10_001}, 422, "text_too_long"),
-    ({"text": 5}, 400, "invalid_field"),
-    ({}, 400, "invalid_field"),
-    ({"text": "ok", "client_msg_id": 7}, 400, "invalid_field"),
-    ({"text": "ok", "client_msg_id": "x" * 65}, 400, "invalid_field"),
+    ({"text": 5}, 422, "invalid_field"),
+    ({}, 422, "missing_field"),
+    ({"text": "nul \x00 byte"}, 422, "invalid_field"),
+    ({"text": "ok", "client_msg_id": 7}, 422, "invalid_field"),
+    ({"text": "ok", "client_msg_id": "x" * 65}, 422, "invalid_field"),
 ])
 def test_bad_messages_refused(server, chat, body, status, code):
     token, chat_id = chat
     assert_error(server.request("POST", f"/api/chats/{chat_id}/messages", token, body), status, code)
     messages = server.request("GET", f"/api/chats/{chat_id}/messages", token).json()["messages"]
     assert len(messages) == 1  # only the welcome message: nothing half-written
+
+
+def test_client_msg_id_reused_in_another_chat_is_refused(server, chat):
+    token, chat_id = chat
+    direct = server.chat_id(token, "User One")
+    assert send(server, token, chat_id, "first", client_msg_id="same").status_code == 201
+    assert_error(send(server, token, direct, "second", client_msg_id="same"), 409, "client_msg_id_reused")
+
+
+def test_out_of_range_ids_are_not_found(server, chat):
+    token, chat_id = chat
+    huge = "99999999999999999999999"
+    assert_error(server.request("GET", f"/api/chats/{huge}/messages", token), 404)
+    assert_error(server.request("GET", f"/api/chats/{chat_id}/messages?after_id={huge}", token), 400)
+    assert_error(server.request("POST", f"/api/chats/{chat_id}/read", token, {"message_id": 2 ** 63}), 422)
+    assert_error(server.request("POST", f"/api/chats/{chat_id}", token, {}), 405)
 
 
 def test_text_limit_is_after_trimming(server, chat):

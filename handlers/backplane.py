@@ -1,0 +1,131 @@
+"""PostgreSQL LISTEN/NOTIFY backplane: several processes on one database share every event.
+
+``PostgresBus.publish`` delivers to this process's hub at once, in order, and
+queues the envelope for NOTIFY; a single sender task sends queued envelopes in
+one transaction per round, so NOTIFY order is publish order.  A dedicated
+listening connection, watched by the event loop (never blocking it), hands
+other processes' envelopes to the hub in the order PostgreSQL delivers them.
+Envelopes too large for NOTIFY travel by reference through ``bus_spill``.
+"""
+import asyncio
+import logging
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import psycopg2
+from tornado.ioloop import IOLoop
+
+from handlers.hub import LocalBus
+from models import bus as bus_store
+from models.db import db_call
+
+logger = logging.getLogger(__name__)
+CHANNEL = "cm_events"
+RECONNECT_SECONDS = 2.0
+
+
+def libpq_url(database_url):
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+class PostgresBus(LocalBus):
+    def __init__(self, database_url):
+        super().__init__()
+        self.dsn = libpq_url(database_url)
+        self.origin = uuid.uuid4().hex
+        self._outgoing = []
+        self._sender = None
+        self._incoming = asyncio.Queue()
+        self._listener = None
+        self._listener_fd = None
+        self._receiver = None
+        self.sent = self.received = 0
+
+    # --- sending -------------------------------------------------------------------
+
+    def publish(self, event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None):
+        envelope = {"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
+                    "exclude_user": exclude_user, "exclude_conn": exclude_conn, "control": control}
+        self.hub.dispatch(envelope)
+        self._outgoing.append(orjson.dumps({**envelope, "origin": self.origin}).decode())
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.ensure_future(self._send_queued())
+
+    async def _send_queued(self):
+        while self._outgoing:
+            batch, self._outgoing = self._outgoing, []
+            try:
+                await db_call(bus_store.notify_all, CHANNEL, batch)
+                self.sent += len(batch)
+            except Exception as exc:  # other processes miss these; their clients catch up on reconnect
+                logger.warning("Could not NOTIFY %s event(s) to other processes: %s", len(batch), exc)
+
+    async def flush(self):
+        while self._sender is not None and not self._sender.done():
+            await asyncio.shield(self._sender)
+
+    # --- receiving -----------------------------------------------------------------
+
+    def start(self):
+        self._receiver = asyncio.ensure_future(self._receive_in_order())
+        self._listen()
+
+    def _listen(self):
+        try:
+            conn = psycopg2.connect(self.dsn, connect_timeout=5)
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(f"LISTEN {CHANNEL}")
+        except psycopg2.Error as exc:
+            logger.warning("Backplane cannot listen (%s); retrying in %s s", str(exc).strip(), RECONNECT_SECONDS)
+            IOLoop.current().call_later(RECONNECT_SECONDS, self._listen)
+            return
+        self._listener, self._listener_fd = conn, conn.fileno()
+        IOLoop.current().add_handler(self._listener_fd, self._on_readable, IOLoop.READ)
+        logger.info("Backplane listening on PostgreSQL channel %s", CHANNEL)
+
+    def _on_readable(self, fd, events):
+        conn = self._listener
+        try:
+            conn.poll()
+        except psycopg2.Error as exc:
+            logger.warning("Backplane connection lost (%s); reconnecting", str(exc).strip())
+            self._drop_listener()
+            IOLoop.current().call_later(RECONNECT_SECONDS, self._listen)
+            return
+        while conn.notifies:
+            self._incoming.put_nowait(conn.notifies.pop(0).payload)
+
+    def _drop_listener(self):
+        if self._listener is not None:
+            IOLoop.current().remove_handler(self._listener_fd)
+            self._listener.close()
+            self._listener = None
+
+    async def _receive_in_order(self):
+        while True:
+            payload = await self._incoming.get()
+            try:
+                if payload.startswith("ref:"):
+                    payload = await db_call(bus_store.read_spilled, int(payload[4:]))
+                    if payload is None:
+                        continue
+                envelope = orjson.loads(payload)
+                if envelope.pop("origin", None) == self.origin:
+                    continue
+                self.received += 1
+                self.hub.dispatch(envelope)
+            except Exception:
+                logger.exception("Dropping a backplane event that could not be delivered")
+
+    def stop(self):
+        if self._receiver is not None:
+            self._receiver.cancel()
+        if self._listener is not None:
+            self._drop_listener()
+
+    def stats(self):
+        return {"kind": "postgresql", "sent": self.sent, "received": self.received,
+                "listening": self._listener is not None}

@@ -1,0 +1,38 @@
+"""Storage side of the PostgreSQL backplane: events too large for NOTIFY are spilled to a table."""
+import datetime
+
+import peewee
+
+from models.db import db, utcnow
+from models.users import BaseModel
+
+NOTIFY_LIMIT = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+SPILL_KEEP = datetime.timedelta(minutes=5)
+
+
+class BusSpill(BaseModel):
+    payload = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "bus_spill"
+
+
+def notify_all(channel, payloads):
+    """Send each payload on ``channel`` in one transaction; large ones go by reference."""
+    for payload in payloads:
+        if len(payload.encode()) > NOTIFY_LIMIT:
+            spill = BusSpill.create(payload=payload)
+            if spill.id % 100 == 0:
+                prune_spilled()
+            payload = f"ref:{spill.id}"
+        db.execute_sql("SELECT pg_notify(%s, %s)", (channel, payload))
+
+
+def read_spilled(spill_id):
+    spill = BusSpill.get_or_none(BusSpill.id == spill_id)
+    return spill.payload if spill else None
+
+
+def prune_spilled():
+    BusSpill.delete().where(BusSpill.created_at < utcnow() - SPILL_KEEP).execute()

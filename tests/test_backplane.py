@@ -1,0 +1,54 @@
+"""Several server processes on one PostgreSQL database share every event (LISTEN/NOTIFY)."""
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.helpers import user_id
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def two_processes(spawn, database_url):
+    if database_url.startswith("sqlite"):
+        pytest.skip("the backplane shares events through PostgreSQL; SQLite serves one process")
+    return spawn(), spawn()
+
+
+def connected(server, token):
+    client = server.connect(token)
+    assert client.recv_type("connected")["type"] == "connected"
+    return client
+
+
+def test_messages_typing_and_membership_cross_processes(two_processes):
+    a, b = two_processes
+    admin, user1, user2 = b.login("admin"), a.login("user1"), a.login("user2")
+    direct = a.chat_id(admin, "User One")
+    on_a = connected(a, user1)
+    on_b = connected(b, admin)
+    on_b.send({"type": "send_message", "chat_id": direct, "text": "across", "client_msg_id": "x1"})
+    ack = on_b.recv_type("message_ack")["message"]
+    assert on_a.recv_type("new_message", 10)["message"] == ack
+    big = "b" * 9000  # larger than a NOTIFY payload: travels by reference
+    on_b.send({"type": "send_message", "chat_id": direct, "text": big, "client_msg_id": "x2"})
+    assert on_a.recv_type("new_message", 10)["message"]["text"] == big
+    on_a.send({"type": "typing", "chat_id": direct})
+    assert on_b.recv_type("typing", 10)["user_id"] == user_id(a, user1)
+    # a chat created on one process reaches a member connected to the other at once
+    user2_on_b = connected(b, user2)
+    chat = a.request("POST", "/api/chats", user1, {"type": "group", "title": "Cross",
+                                                   "member_ids": [user_id(a, user2)]}).json()
+    assert user2_on_b.recv_type("chat_created", 10)["chat"]["id"] == chat["id"]
+    a.request("POST", f"/api/chats/{chat['id']}/messages", user1, {"text": "hello from A"})
+    assert user2_on_b.recv_type("new_message", 10)["message"]["text"] == "hello from A"
+
+
+def test_logout_on_one_process_closes_sockets_on_the_other(two_processes):
+    a, b = two_processes
+    token = a.login("user1")
+    on_b = connected(b, token)
+    a.request("POST", "/api/auth/logout", token)
+    with pytest.raises(ConnectionClosed):
+        while True:
+            on_b.recv(10)
+    assert on_b.close_code == 1008
