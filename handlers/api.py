@@ -81,8 +81,8 @@ class UsersHandler(ApiHandler):
         query = self.get_query_argument("q", "")[:64]
         limit = self.query_int("limit", 20, minimum=1)
         found = await db_call(users.search_users, query, min(limit, 100))
-        online = set(self.state.hub.online)
-        self.send_json({"users": [{**u, "online": u["id"] in online} for u in found]})
+        hub = self.state.hub
+        self.send_json({"users": [{**u, "online": hub.is_online(u["id"])} for u in found]})
 
 
 class AdminUsersHandler(ApiHandler):
@@ -134,7 +134,7 @@ class AdminPasswordHandler(ApiHandler):
 
 
 def with_presence(hub, chat):
-    return {**chat, "members": [{**m, "online": m["id"] in hub.online} for m in chat["members"]]}
+    return {**chat, "members": [{**m, "online": hub.is_online(m["id"])} for m in chat["members"]]}
 
 
 class ChatsHandler(ApiHandler):

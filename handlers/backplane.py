@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import psycopg2
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 
 from handlers.hub import LocalBus
 from models import bus as bus_store
@@ -23,6 +23,7 @@ from models.db import db_call
 logger = logging.getLogger(__name__)
 CHANNEL = "cm_events"
 RECONNECT_SECONDS = 2.0
+PRESENCE_SYNC_SECONDS = 30
 
 
 def libpq_url(database_url):
@@ -41,6 +42,7 @@ class PostgresBus(LocalBus):
         self._listener = None
         self._listener_fd = None
         self._receiver = None
+        self._presence_timer = None
         self.sent = self.received = 0
 
     # --- sending -------------------------------------------------------------------
@@ -49,6 +51,9 @@ class PostgresBus(LocalBus):
         envelope = {"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
                     "exclude_user": exclude_user, "exclude_conn": exclude_conn, "control": control}
         self.hub.dispatch(envelope)
+        self._send_to_others(envelope)
+
+    def _send_to_others(self, envelope):
         self._outgoing.append(orjson.dumps({**envelope, "origin": self.origin}).decode())
         if self._sender is None or self._sender.done():
             self._sender = asyncio.ensure_future(self._send_queued())
@@ -71,6 +76,13 @@ class PostgresBus(LocalBus):
     def start(self):
         self._receiver = asyncio.ensure_future(self._receive_in_order())
         self._listen()
+        self._presence_timer = PeriodicCallback(self._announce_presence, PRESENCE_SYNC_SECONDS * 1000)
+        self._presence_timer.start()
+
+    def _announce_presence(self):
+        """Tell the other processes who is online here, so a crashed process's users expire."""
+        self._send_to_others({"event": None, "user_ids": [], "chat_ids": [],
+                              "control": {"action": "presence_sync", "online": sorted(self.hub.online)}})
 
     def _listen(self):
         try:
@@ -113,7 +125,7 @@ class PostgresBus(LocalBus):
                     if payload is None:
                         continue
                 envelope = orjson.loads(payload)
-                if envelope.pop("origin", None) == self.origin:
+                if envelope.get("origin") == self.origin:
                     continue
                 self.received += 1
                 self.hub.dispatch(envelope)
@@ -121,6 +133,8 @@ class PostgresBus(LocalBus):
                 logger.exception("Dropping a backplane event that could not be delivered")
 
     def stop(self):
+        if self._presence_timer is not None:
+            self._presence_timer.stop()
         if self._receiver is not None:
             self._receiver.cancel()
         if self._listener is not None:

@@ -16,6 +16,7 @@ import orjson
 from tornado.ioloop import IOLoop
 
 logger = logging.getLogger(__name__)
+PRESENCE_SYNC_EXPIRY = 90.0  # seconds without news from a process before its users count as offline
 
 
 def encode(event):
@@ -55,7 +56,8 @@ class Hub:
         self.by_user = collections.defaultdict(set)   # user_id -> connections
         self.chats_of = collections.defaultdict(set)  # user_id -> chat ids (connected users only)
         self.users_in = collections.defaultdict(set)  # chat_id -> connected user ids
-        self.online = set()
+        self.online = set()          # users with a connection here (or in their grace period)
+        self.remote_online = {}      # other process id -> [user ids online there, last heard (monotonic)]
         self._offline_timers = {}
         self.started_at = time.time()
         self.counters = collections.Counter()
@@ -140,8 +142,33 @@ class Hub:
     def is_member(self, user_id, chat_id):
         return chat_id in self.chats_of.get(user_id, ())
 
+    def is_online(self, user_id):
+        return user_id in self.online or self._online_elsewhere(user_id)
+
+    def _online_elsewhere(self, user_id):
+        return any(user_id in users for users, _ in self.remote_online.values())
+
     def online_among(self, user_ids):
-        return sorted(uid for uid in user_ids if uid in self.online)
+        return sorted(uid for uid in user_ids if self.is_online(uid))
+
+    def _presence_visible(self, event, origin):
+        """Track other processes' presence; True when this event changes what this process shows."""
+        user_id = event["user_id"]
+        if origin is None:  # from this process: news only if no other process has the user
+            return not self._online_elsewhere(user_id)
+        was = self.is_online(user_id)
+        users = self.remote_online.setdefault(origin, [set(), 0.0])
+        users[1] = time.monotonic()
+        (users[0].add if event["status"] == "online" else users[0].discard)(user_id)
+        return was != self.is_online(user_id)
+
+    def _sync_presence(self, origin, online):
+        """Another process's full list of online users; forget processes silent for too long."""
+        now = time.monotonic()
+        self.remote_online[origin] = [set(online), now]
+        for other, (_, heard) in list(self.remote_online.items()):
+            if now - heard > PRESENCE_SYNC_EXPIRY:
+                del self.remote_online[other]
 
     # --- delivery ------------------------------------------------------------------
 
@@ -150,8 +177,10 @@ class Hub:
         event = envelope["event"]
         control = envelope.get("control")
         if control:
-            self._apply_control(control)
+            self._apply_control(control, envelope.get("origin"))
         kind = event.get("type") if event else None
+        if kind == "presence" and not self._presence_visible(event, envelope.get("origin")):
+            return
         if kind == "chat_created":
             for uid in envelope["user_ids"]:
                 if uid in self.by_user:
@@ -182,8 +211,10 @@ class Hub:
         if text is not None:
             self.counters["events_delivered"] += 1
 
-    def _apply_control(self, control):
+    def _apply_control(self, control, origin):
         action = control.get("action")
+        if action == "presence_sync":
+            return self._sync_presence(origin, control["online"])
         for conn in self.connections():
             if action == "close_user" and conn.user_id == control["user_id"]:
                 conn.close(1008, control.get("reason", "user deactivated"))

@@ -52,3 +52,20 @@ def test_logout_on_one_process_closes_sockets_on_the_other(two_processes):
         while True:
             on_b.recv(10)
     assert on_b.close_code == 1008
+
+
+def test_presence_is_shared_without_flapping(two_processes):
+    a, b = two_processes
+    admin, user1 = b.login("admin"), a.login("user1")
+    uid1 = user_id(a, user1)
+    watcher = connected(b, admin)
+    tab_a = connected(a, user1)
+    assert watcher.recv_type("presence", 10) == {"type": "presence", "user_id": uid1, "status": "online"}
+    users = b.request("GET", "/api/users?q=user1", admin).json()["users"]
+    assert users[0]["online"] is True  # process B knows user1 is online on process A
+    tab_b = connected(b, user1)
+    watcher.nothing_of("presence", 1.0)  # already online: no second "online"
+    tab_a.close()
+    watcher.nothing_of("presence", 1.5)  # still online on B: no "offline"
+    tab_b.close()
+    assert watcher.recv_type("presence", 10)["status"] == "offline"
