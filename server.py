@@ -34,6 +34,8 @@ def _list(value):
 SETTINGS = [
     ("host", "CM_HOST", "127.0.0.1", str, "address to listen on"),
     ("port", "CM_PORT", 8000, int, "port to listen on (0 picks a free one)"),
+    ("trust_proxy_headers", "CM_TRUST_PROXY_HEADERS", False, _bool,
+     "behind a reverse proxy: take the client address and scheme from X-Forwarded-For/-Proto (X-Real-IP)"),
     ("data_dir", "CM_DATA_DIR", "data", str, "folder for the SQLite database and the generated secret"),
     ("database_url", "DATABASE_URL", "", str,
      "sqlite:///path or postgresql://user:pass@host/db (default: SQLite in the data folder)"),
@@ -158,7 +160,7 @@ async def start(config, sockets=None):
 
     app = make_app(config)
     app.state.bus.start()
-    server = tornado.httpserver.HTTPServer(app, xheaders=False, max_body_size=BODY_HARD_LIMIT)
+    server = tornado.httpserver.HTTPServer(app, xheaders=config["trust_proxy_headers"], max_body_size=BODY_HARD_LIMIT)
     if sockets is None:
         sockets = tornado.netutil.bind_sockets(config["port"], config["host"], family=socket.AF_INET
                                                if ":" not in config["host"] else socket.AF_UNSPEC)

@@ -31,6 +31,8 @@ def redact_uri(uri):
 def log_request(handler):
     status = handler.get_status()
     level = access_log.info if status < 400 else access_log.warning if status < 500 else access_log.error
+    if status < 400 and getattr(handler, "quiet_access_log", False):
+        level = access_log.debug  # polled endpoints would crowd real lines out of the log buffer
     level("%d %s %s (%s) %.2fms", status, handler.request.method, redact_uri(handler.request.uri),
           handler.request.remote_ip, 1000.0 * handler.request.request_time())
 

@@ -67,10 +67,6 @@ class PostgresBus(LocalBus):
             except Exception as exc:  # other processes miss these; their clients catch up on reconnect
                 logger.warning("Could not NOTIFY %s event(s) to other processes: %s", len(batch), exc)
 
-    async def flush(self):
-        while self._sender is not None and not self._sender.done():
-            await asyncio.shield(self._sender)
-
     # --- receiving -----------------------------------------------------------------
 
     def start(self):
@@ -79,10 +75,18 @@ class PostgresBus(LocalBus):
         self._presence_timer = PeriodicCallback(self._announce_presence, PRESENCE_SYNC_SECONDS * 1000)
         self._presence_timer.start()
 
-    def _announce_presence(self):
+    def _announce_presence(self, online=None):
         """Tell the other processes who is online here, so a crashed process's users expire."""
+        self.hub.expire_silent_processes()
+        online = sorted(self.hub.online) if online is None else online
         self._send_to_others({"event": None, "user_ids": [], "chat_ids": [],
-                              "control": {"action": "presence_sync", "online": sorted(self.hub.online)}})
+                              "control": {"action": "presence_sync", "online": online}})
+
+    async def flush(self):
+        """At shutdown: say that nobody is online here any more, then send what is queued."""
+        self._announce_presence(online=[])
+        while self._sender is not None and not self._sender.done():
+            await asyncio.shield(self._sender)
 
     def _listen(self):
         try:

@@ -6,7 +6,6 @@ lines); ``GET /api/admin/diagnostics`` returns it as JSON and the page shows it.
 """
 import collections
 import datetime
-import logging
 import os
 import platform
 import time
@@ -18,8 +17,6 @@ from handlers.base import ApiHandler, BaseHandler
 from handlers.logbuffer import ring_buffer
 from models import migrations
 from models.db import DatabaseUnavailable, db_call, describe_url, is_sqlite
-
-logger = logging.getLogger(__name__)
 
 API_PATH = "/api/admin/diagnostics"
 IDLE_TEST_SECONDS = 65  # past the 60 s idle timeout many proxies use by default
@@ -86,7 +83,7 @@ async def server_facts(state):
     now = time.time()
     stats = hub.stats()
     counters = stats["counters"]
-    meter = _meters.setdefault(hub, RateMeter(hub.started_at))
+    meter = _meters.get(hub) or _meters.setdefault(hub, RateMeter(hub.started_at))
     rates = meter.rates(now, messages=writer.committed, events=counters.get("events_delivered", 0))
     return {
         "server_time": _iso(now),
@@ -102,6 +99,7 @@ async def server_facts(state):
         "migrations": {"applied": applied, "available": available,
                        "pending": None if applied is None else [m for m in available if m not in applied]},
         "writer": {"backlog": writer.backlog(), "batches": writer.batches, "committed": writer.committed},
+        "bus": state.bus.stats(),
         "websocket": {"path": "/ws", "ping_interval": config["ws_ping_interval"],
                       "ping_timeout": config["ws_ping_timeout"], "outbox_limit_bytes": config["ws_outbox_bytes"],
                       "max_frame_bytes": config["ws_max_frame_bytes"],
@@ -110,8 +108,8 @@ async def server_facts(state):
                      "messages_per_second": rates["messages"], "events_per_second": rates["events"],
                      "errors": counters.get("frame_errors", 0), "close_codes": stats["close_codes"],
                      "totals": counters},
-        "connections": sorted((connection_row(c, hub, now) for c in hub.connections()),
-                              key=lambda row: row["connected_at"]),
+        "connections": [connection_row(c, hub, now)
+                        for c in sorted(hub.connections(), key=lambda c: c.connected_at)],
         "log": recent_log_lines(),
     }
 

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.iostream import StreamClosedError
+from tornado.simple_httpclient import HTTPStreamClosedError, HTTPTimeoutError
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,9 +51,9 @@ def network_problem(url, exc):
         why = f"cannot resolve the host name {urlsplit(url).hostname!r} — is the address right?"
     elif isinstance(exc, ssl.SSLError):
         why = f"TLS handshake failed ({exc.reason or exc}) — is it http:// or https://?"
-    elif isinstance(exc, (TimeoutError, asyncio.TimeoutError)) or getattr(exc, "code", None) == 599:
+    elif isinstance(exc, (TimeoutError, asyncio.TimeoutError, HTTPTimeoutError)):
         why = "no answer in time — a firewall or a hung server?"
-    elif isinstance(exc, StreamClosedError):
+    elif isinstance(exc, (StreamClosedError, HTTPStreamClosedError)):
         why = "the connection was closed without an answer — a TLS port spoken to over plain http, or a proxy?"
     else:
         why = str(exc) or type(exc).__name__
@@ -100,7 +101,7 @@ class Doctor:
         self.timeout = timeout
         self.out = out
         self.table = load_explanations()
-        self.http = AsyncHTTPClient(force_instance=True)
+        self.http = None
         self.reachable = False
         self.logged_in = False
         self.user = None
@@ -240,13 +241,13 @@ class Doctor:
                                                             connect_timeout=self.timeout,
                                                             request_timeout=self.timeout))
         except HTTPClientError as exc:
+            if exc.code == 599:  # no HTTP answer at all
+                return self.upgrade_lost(shown, url, exc)
             proxy = self.table["close_codes"]["1006"]["causes"][1]
             return failed(f"{shown}: the upgrade was refused with HTTP {exc.code} (a browser sees 1006)",
                           proxy["cause"], proxy["fix"], proxy["check"])
         except Exception as exc:
-            down = self.table["close_codes"]["1006"]["causes"][0]
-            return failed(f"{shown}: {network_problem(url, exc)} (a browser sees 1006)",
-                          down["cause"], down["fix"], down["check"])
+            return self.upgrade_lost(shown, url, exc)
         opened = (time.perf_counter() - started) * 1000
         hello = await self.next_frame(lambda f: f.get("type") == "connected")
         if hello is None:
@@ -259,6 +260,13 @@ class Doctor:
         chats = ", ".join(map(str, hello["chat_ids"])) or "none"
         return passed(f"{shown}; opened in {opened:.0f} ms; connected as {hello['username']} "
                       f"(user {hello['user_id']}), added to chats {chats}")
+
+    def upgrade_lost(self, shown, url, exc):
+        causes = self.table["close_codes"]["1006"]["causes"]
+        # plain HTTP worked a moment ago, so a dropped upgrade points at what sits in between
+        likely = causes[0] if isinstance(exc, ConnectionRefusedError) else causes[1]
+        return failed(f"{shown}: {network_problem(url, exc)} (a browser sees 1006)",
+                      likely["cause"], likely["fix"], likely["check"])
 
     async def next_frame(self, match, timeout=None):
         """The next frame that matches, skipping others; None on timeout or close."""
@@ -334,12 +342,14 @@ class Doctor:
         self.say(f"Server: version {facts['version']}, up {facts['uptime_seconds']:.0f} s, Python {facts['python']}, "
                  f"Tornado {facts['tornado']}")
         self.say(f"        database {facts['database']['url']}, migrations "
-                 f"{'pending: ' + ', '.join(pending) if pending else 'all applied'}")
+                 f"{'pending: ' + ', '.join(pending) if pending else 'all applied'}, "
+                 f"event bus {facts.get('bus', {}).get('kind', 'unknown')}")
         counters = facts["counters"]
         self.say(f"        {counters['connections']} connection(s), writer backlog {facts['writer']['backlog']}, "
-                 f"close codes seen {counters['close_codes'] or 'none'}")
+                 f"close codes seen {', '.join(f'{c} x{n}' for c, n in counters['close_codes'].items()) or 'none'}")
 
     async def run(self):
+        self.http = AsyncHTTPClient(force_instance=True)
         self.say(f"Corporate Messenger doctor: {self.url} at "
                  f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M:%S} UTC")
         checks = [
@@ -361,7 +371,10 @@ class Doctor:
                                     "Run again; if it repeats, send this output to an administrator.")
                 self.report(number, title, result)
             if self.user and self.user.get("is_admin"):
-                await self.server_summary()
+                try:
+                    await self.server_summary()
+                except Exception as exc:  # informational only: never turns a passing run into a crash
+                    self.say(f"Server: facts unavailable ({type(exc).__name__}: {exc})")
         finally:
             await self.cleanup()
         self.say("(Checks 4 and 8 need a browser: open " + self.url + "/diagnostics)")
@@ -375,6 +388,7 @@ class Doctor:
     async def cleanup(self):
         if self.conn is not None:
             self.conn.close(1000, "doctor finished")
+            await asyncio.sleep(0.05)  # let the close frame go out
         if self.logged_in:
             try:  # do not leave the doctor's session behind
                 await self.request("POST", "/api/auth/logout", token=self.token)
@@ -409,7 +423,7 @@ def ask_password(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if not urlsplit(args.url).scheme in ("http", "https"):
+    if urlsplit(args.url).scheme not in ("http", "https"):
         print(f"--url must start with http:// or https:// (got {args.url!r})", file=sys.stderr)
         return 2
     doctor = Doctor(args.url, args.user, ask_password(args), args.token, args.timeout)

@@ -164,8 +164,11 @@ class Hub:
 
     def _sync_presence(self, origin, online):
         """Another process's full list of online users; forget processes silent for too long."""
+        self.remote_online[origin] = [set(online), time.monotonic()]
+        self.expire_silent_processes()
+
+    def expire_silent_processes(self):
         now = time.monotonic()
-        self.remote_online[origin] = [set(online), now]
         for other, (_, heard) in list(self.remote_online.items()):
             if now - heard > PRESENCE_SYNC_EXPIRY:
                 del self.remote_online[other]

@@ -1,4 +1,5 @@
 """Fixtures: every server test runs on SQLite and on a throwaway PostgreSQL database."""
+import logging
 import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
@@ -140,3 +141,16 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def server_log():
+    """Feed the in-memory log ring buffer at INFO, as ``server.py`` does."""
+    from handlers.logbuffer import install_ring_buffer, ring_buffer
+    install_ring_buffer()
+    ring_buffer.lines.clear()  # one buffer per process: start each test with an empty one
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)
+    yield ring_buffer
+    root.setLevel(level)

@@ -4,10 +4,6 @@ import jwt
 from models.users import issue_access_token
 
 
-def session_id_of(token):
-    return jwt.decode(token, options={"verify_signature": False})["sid"]
-
-
 def expired_token(server, token):
     """A correctly signed token for the same session that expired 10 s ago."""
     claims = jwt.decode(token, options={"verify_signature": False})

@@ -1,4 +1,6 @@
 """Several server processes on one PostgreSQL database share every event (LISTEN/NOTIFY)."""
+import time
+
 import pytest
 from websockets.exceptions import ConnectionClosed
 
@@ -69,3 +71,17 @@ def test_presence_is_shared_without_flapping(two_processes):
     watcher.nothing_of("presence", 1.5)  # still online on B: no "offline"
     tab_b.close()
     assert watcher.recv_type("presence", 10)["status"] == "offline"
+
+
+def test_stopped_process_users_go_offline_elsewhere(two_processes):
+    a, b = two_processes
+    user1 = a.login("user1")
+    connected(a, user1)
+    admin = b.login("admin")
+    deadline = time.monotonic() + 10
+    while not b.request("GET", "/api/users?q=user1", admin).json()["users"][0]["online"]:
+        assert time.monotonic() < deadline, "process B never learned that user1 is online on A"
+        time.sleep(0.1)
+    assert b.request("GET", "/api/users?q=user1", admin).json()["users"][0]["online"] is True
+    assert a.terminate() == 0
+    assert b.request("GET", "/api/users?q=user1", admin).json()["users"][0]["online"] is False

@@ -8,7 +8,7 @@ import time
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.helpers import expired_token, session_id_of, user_id
+from tests.helpers import expired_token, user_id
 
 
 def closed_with(client, timeout=5):

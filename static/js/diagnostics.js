@@ -1,0 +1,380 @@
+// /diagnostics: one button runs the ordered checks, a verdict on top says what is wrong in plain words.
+// An ES module: nothing here lands in the global scope (the contract's console snippet declares
+// `const token` and `const ws` at top level).
+import { AdminView } from './diagnostics-admin.js';
+import { CHECKS } from './diagnostics-checks.js';
+import { addSecret, buildReport, clock, redact, shorten } from './diagnostics-report.js';
+
+const root = document.getElementById('diagnostics');
+const $ = (selector) => root.querySelector(selector);
+const runButton = $('#run');
+const copyButton = $('#copy');
+const disconnectButton = $('#disconnect');
+const tokenInput = $('#token-input');
+const loginForm = $('#login-form');
+const verdictBox = $('[data-testid="verdict"]');
+const events = [];
+const EVENT_LIMIT = 2000;
+const STATUS_WORD = { pending: 'not run', running: 'running', pass: 'passed', fail: 'failed', skip: 'skipped' };
+const STATUS_ICON = { pending: '○', running: '…', pass: '✓', fail: '✗', skip: '–' };
+
+let table = { close_codes: {}, token_errors: {} };
+let formToken = null;
+let current = null; // the context of the last run
+let verdict = { title: 'Checks not run yet.', detail: '' };
+let running = false;
+const admin = new AdminView($('#admin'), root.dataset.adminApi, log,
+  () => (current && current.connected ? current.connected.connection_id : null));
+
+// --- event log -----------------------------------------------------------------------
+
+function log(direction, text) {
+  const event = { at: new Date(), text: redact(`${direction} ${text}`) };
+  events.push(event);
+  const list = $('#event-log');
+  const item = document.createElement('li');
+  const time = document.createElement('time');
+  time.textContent = clock(event.at);
+  item.append(time, ` ${event.text}`);
+  list.append(item);
+  if (events.length > EVENT_LIMIT) {
+    events.shift();
+    list.firstElementChild.remove();
+  }
+  list.scrollTop = list.scrollHeight;
+}
+
+async function loggedFetch(path, { logBody = true, ...options } = {}) {
+  const method = options.method || 'GET';
+  log('→', `${method} ${path}`);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 10000);
+  const started = performance.now();
+  try {
+    const response = await fetch(path, {
+      ...options, signal: controller.signal, cache: 'no-store', credentials: 'same-origin',
+    });
+    const text = await response.text();
+    const ms = performance.now() - started;
+    let body = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+    const shown = logBody ? `: ${text.slice(0, 400)}` : '';
+    log('←', `${response.status} ${method} ${path} in ${ms.toFixed(0)} ms${shown}`);
+    return { response, body, ms };
+  } catch (error) {
+    const message = error.name === 'AbortError' ? 'no answer within 10 s' : error.message;
+    log('←', `${method} ${path} failed: ${message}`);
+    throw new Error(message);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// --- tokens ----------------------------------------------------------------------------
+
+function pickToken() {
+  const pasted = tokenInput.value.trim();
+  if (pasted) return { token: pasted, source: 'pasted' };
+  if (formToken) return { token: formToken, source: 'form' };
+  return { token: localStorage.getItem('access_token'), source: 'storage' };
+}
+
+function storeRenewed(body) {
+  localStorage.setItem('access_token', body.access_token);
+  localStorage.setItem('access_token_expires_at', String(Date.now() + body.expires_in * 1000));
+  showTokenSource();
+}
+
+function xsrf() {
+  const cookie = document.cookie.split('; ').find((part) => part.startsWith('_xsrf='));
+  return cookie ? decodeURIComponent(cookie.slice(6)) : root.dataset.xsrf;
+}
+
+function showTokenSource() {
+  const { token, source } = pickToken();
+  const where = {
+    pasted: 'the pasted token', form: 'the token from the login form above', storage: "this browser's login",
+  }[source];
+  $('#token-source').textContent = token ? `The checks will use ${where}: ${shorten(token)}`
+    : 'This browser has no login token: log in below or paste a token '
+      + '(the checks will also try to renew your session).';
+}
+
+// --- rendering -------------------------------------------------------------------------
+
+function renderChecks() {
+  const list = $('#checks');
+  list.replaceChildren();
+  for (const check of CHECKS) {
+    const item = document.createElement('li');
+    item.className = 'diag-check';
+    item.dataset.check = check.id;
+    item.dataset.testid = `check-${check.id}`;
+    item.innerHTML = '<span class="diag-icon" aria-hidden="true"></span><div class="diag-check-body">' +
+      '<p class="diag-check-title"><span class="diag-check-name"></span> '
+      + '<span class="diag-status" data-testid="status"></span></p>' +
+      '<p class="diag-value" data-testid="value"></p><div class="diag-help" data-testid="help"></div></div>';
+    item.querySelector('.diag-check-name').textContent = `${check.n}. ${check.title}`;
+    list.append(item);
+    check.element = item;
+    setCheck(check, { status: 'pending', value: '' });
+  }
+}
+
+function helpLine(label, text) {
+  const p = document.createElement('p');
+  const strong = document.createElement('strong');
+  strong.textContent = `${label} `;
+  p.append(strong, text);
+  return p;
+}
+
+function setCheck(check, result) {
+  const item = check.element;
+  item.dataset.status = result.status;
+  item.querySelector('.diag-icon').textContent = STATUS_ICON[result.status];
+  item.querySelector('[data-testid="status"]').textContent = STATUS_WORD[result.status];
+  item.querySelector('[data-testid="value"]').textContent = result.value || '';
+  const help = item.querySelector('[data-testid="help"]');
+  help.replaceChildren();
+  if (result.cause) help.append(helpLine('Likely cause:', result.cause));
+  if (result.fix) help.append(helpLine('Fix:', result.fix));
+  if (result.tell) help.append(helpLine('How to tell:', result.tell));
+  if (result.closeCode) {
+    const link = document.createElement('a');
+    link.href = `#close-${result.closeCode}`;
+    link.textContent = `What close code ${result.closeCode} means, and its other causes`;
+    link.addEventListener('click', () => { $('#close-codes').open = true; });
+    help.append(link);
+  }
+  if ((result.actions || []).includes('login')) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Log in again';
+    button.dataset.testid = 'login-again';
+    button.addEventListener('click', openLogin);
+    help.append(button);
+  }
+}
+
+function openLogin() {
+  $('#credentials').open = true;
+  loginForm.elements.username.focus();
+}
+
+function setVerdict(state, title, detail) {
+  verdict = { title, detail };
+  verdictBox.dataset.verdict = state;
+  $('[data-testid="verdict-title"]').textContent = title;
+  $('[data-testid="verdict-detail"]').textContent = detail;
+}
+
+function renderCloseCodes() {
+  const box = $('#close-code-list');
+  box.replaceChildren();
+  for (const [code, entry] of Object.entries(table.close_codes)) {
+    const article = document.createElement('article');
+    article.id = `close-${code}`;
+    article.dataset.code = code;
+    const heading = document.createElement('h3');
+    heading.textContent = `${code}: ${entry.name}`;
+    const summary = document.createElement('p');
+    summary.textContent = entry.summary;
+    const causes = document.createElement('ul');
+    for (const cause of entry.causes) {
+      const item = document.createElement('li');
+      item.append(helpLine('Cause:', cause.cause), helpLine('Fix:', cause.fix),
+        helpLine('Which check tells:', cause.check));
+      causes.append(item);
+    }
+    article.append(heading, summary, causes);
+    box.append(article);
+  }
+}
+
+// --- running ---------------------------------------------------------------------------
+
+function finalVerdict(ctx) {
+  const failed = CHECKS.find((check) => check.result.status === 'fail');
+  if (failed) {
+    const r = failed.result;
+    return ['fail', r.headline || `Check ${failed.n} failed: ${failed.title}.`, `${r.cause} What to do: ${r.fix}`];
+  }
+  const notRun = CHECKS.find((check) => check.id !== 'idle' && check.result.status !== 'pass');
+  if (notRun) {
+    return ['fail', `Check ${notRun.n} could not run: ${notRun.title}.`, notRun.result.value];
+  }
+  const idle = CHECKS.find((check) => check.id === 'idle').result;
+  const idleNote = idle.status === 'pass' ? ` A quiet connection stayed open for ${ctx.idleSeconds} s.`
+    : ' (The optional idle test was not run.)';
+  const median = ctx.latency.median.toFixed(1);
+  return ['pass', 'Everything works.',
+    `You are logged in as ${ctx.user.username}. The server (version ${ctx.version}) answers, its database is `
+    + `reachable, and messages arrive in real time: median round trip ${median} ms.${idleNote}`];
+}
+
+function goLive(ctx) {
+  const status = $('#live-status');
+  if (!ctx.probe || !ctx.probe.isOpen) {
+    status.textContent = '';
+    disconnectButton.hidden = true;
+    return;
+  }
+  status.textContent = 'The connection stays open: everything the server sends now appears in the event log.';
+  disconnectButton.hidden = false;
+  ctx.probe.onclose = (closed) => {
+    disconnectButton.hidden = true;
+    const entry = table.close_codes[String(closed.code)];
+    const meaning = entry ? ` (${entry.name}): ${entry.summary}` : '';
+    status.textContent = `The connection closed with ${closed.code}${meaning}` +
+      (closed.reason ? ` Reason given: "${closed.reason}".` : '');
+  };
+}
+
+async function runChecks() {
+  if (running) return;
+  running = true;
+  runButton.disabled = true;
+  copyButton.disabled = true;
+  if (current && current.probe) {
+    current.probe.onclose = null;
+    current.probe.close(1000, 'checks restarted');
+  }
+  await tableLoaded;
+  log('•', '--- Running the checks ---');
+  const idleBox = $('#idle-enabled');
+  const ctx = {
+    log, fetch: loggedFetch, pickToken, storeRenewed, xsrf,
+    codes: table.close_codes, tokenErrors: table.token_errors,
+    wsPath: root.dataset.wsPath, wsOverride: $('#ws-url-input').value.trim(),
+    idleSeconds: idleBox.checked ? Math.max(1, Number($('#idle-seconds').value) || 65) : null,
+    progress: () => {},
+  };
+  current = ctx;
+  for (const check of CHECKS) setCheck(check, { status: 'pending', value: '' });
+  setVerdict('running', 'Running the checks…', 'Each step appears below as it finishes.');
+  for (const check of CHECKS) {
+    setCheck(check, { status: 'running', value: 'running…' });
+    ctx.progress = (value) => setCheck(check, { status: 'running', value });
+    let result;
+    try {
+      result = await check.run(ctx);
+    } catch (error) {
+      result = { status: 'fail', value: `the check itself failed: ${error.message}`,
+        cause: 'An unexpected error in this page or in an answer from the server.',
+        fix: 'Copy the report and send it to an administrator.' };
+    }
+    check.result = result;
+    setCheck(check, result);
+    const value = result.value ? ` - ${result.value}` : '';
+    log('•', `Check ${check.n} (${check.title}): ${STATUS_WORD[result.status]}${value}`);
+  }
+  const [state, title, detail] = finalVerdict(ctx);
+  setVerdict(state, title, detail);
+  log('•', `Verdict: ${title}`);
+  goLive(ctx);
+  if (ctx.user && ctx.user.is_admin) {
+    admin.start(ctx.token);
+  } else {
+    admin.stop();
+    $('#admin').hidden = true;
+  }
+  running = false;
+  runButton.disabled = false;
+  copyButton.disabled = false;
+}
+
+async function copyReport() {
+  const text = buildReport({
+    verdict, checks: CHECKS, events, serverVersion: (current && current.version) || root.dataset.version,
+    wsUrl: current && current.wsDisplay, admin: admin.facts,
+  });
+  const status = $('#copy-status');
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = document.createElement('textarea');
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    const copied = document.execCommand('copy');
+    area.remove();
+    if (!copied) {
+      status.textContent = 'The browser did not allow copying.';
+      return;
+    }
+  }
+  status.textContent = 'Report copied: paste it into a message to your administrator.';
+  log('•', `Report copied to the clipboard (${text.length} characters, secrets cut)`);
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const error = $('#login-error');
+  error.textContent = '';
+  const username = loginForm.elements.username.value;
+  const password = loginForm.elements.password.value;
+  let answer;
+  try {
+    await tableLoaded;
+    log('•', `Logging in as ${username} (the password is never logged)`);
+    answer = await loggedFetch('/api/auth/login', {
+      method: 'POST', logBody: false,
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+  } catch (failure) {
+    error.textContent = `The server did not answer: ${failure.message}`;
+    return;
+  }
+  const { response, body } = answer;
+  if (!response.ok) {
+    const code = body && body.error ? body.error.code : null;
+    const known = table.token_errors[code];
+    const plain = body && body.error ? body.error.message : `HTTP ${response.status}`;
+    error.textContent = known ? `${known.meaning} ${known.fix}` : plain;
+    return;
+  }
+  addSecret(body.access_token);
+  addSecret(body.refresh_token);
+  formToken = body.access_token;
+  tokenInput.value = '';
+  loginForm.elements.password.value = '';
+  log('•', `Logged in as ${body.user.username}; using token ${shorten(formToken)}`);
+  showTokenSource();
+  runChecks();
+}
+
+const tableLoaded = fetch(root.dataset.closeCodes)
+  .then((response) => response.json())
+  .then((loaded) => { table = loaded; })
+  .catch((error) => log('•', `Could not load the close-code explanations: ${error.message}`))
+  .then(renderCloseCodes);
+
+async function showAdminIfAllowed() {
+  const { token, source } = pickToken();
+  const parsed = token && token.split('.').length === 3;
+  if (!parsed || source !== 'storage') return;
+  try {
+    const { response, body } = await loggedFetch('/api/me', { headers: { Authorization: `Bearer ${token}` } });
+    if (response.ok && body.is_admin && !running && !current) admin.start(token);
+  } catch {
+    // the checks will say why
+  }
+}
+
+renderChecks();
+showTokenSource();
+runButton.addEventListener('click', runChecks);
+copyButton.addEventListener('click', copyReport);
+disconnectButton.addEventListener('click', () => {
+  if (current && current.probe) current.probe.close(1000, 'closed from the diagnostics page');
+});
+tokenInput.addEventListener('input', showTokenSource);
+loginForm.addEventListener('submit', logIn);
+log('•', `Page loaded at ${location.href}. Press "Run checks".`);
+showAdminIfAllowed();

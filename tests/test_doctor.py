@@ -1,0 +1,99 @@
+"""``python server.py doctor``: the /diagnostics checks from a terminal, run as a real subprocess."""
+import os
+import re
+import socket
+import subprocess
+import sys
+
+from handlers import doctor
+from tests.harness import ROOT
+
+WHOLE_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{18}")  # longer than the 20 characters logs may show
+
+
+def run_doctor(*args, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k != "CM_DOCTOR_PASSWORD"}
+    env.update(env_extra or {})
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "server.py"), "doctor", *args], cwd=ROOT, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def free_port():
+    """A port nobody listens on: bound for a moment by us, then released."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_doctor_passes_against_a_running_server(server):
+    code, out = run_doctor("--url", server.url, "--user", "admin", "--password", "admin123")
+    assert code == 0, out
+    for number in (1, 2, 3, 5, 6, 7):
+        assert re.search(rf"^PASS  {number}\. ", out, re.M), out
+    assert "FAIL" not in out and "SKIP" not in out
+    assert "connected as admin (user 1)" in out
+    assert "20 of 20 answered" in out and "median" in out and "p95" in out
+    assert "Server: version 1.0.0" in out  # admins also get a few server facts
+    assert "Verdict: everything works." in out
+    assert "admin123" not in out and not WHOLE_JWT.search(out)
+
+
+def test_doctor_password_from_environment_for_a_normal_user(ui_server):
+    code, out = run_doctor("--url", ui_server.url, "--user", "user1", env_extra={"CM_DOCTOR_PASSWORD": "user1pass"})
+    assert code == 0, out
+    assert "connected as user1" in out
+    assert "Server:" not in out  # server facts are for administrators only
+    assert "user1pass" not in out
+
+
+def test_doctor_fails_clearly_against_a_stopped_server():
+    url = f"http://127.0.0.1:{free_port()}"
+    code, out = run_doctor("--url", url, "--user", "admin", "--password", "admin123")
+    assert code == 1, out
+    assert f"FAIL  1. The server answers: cannot connect to {url}: connection refused — is the server running?" in out
+    for number in (2, 3, 5, 6, 7):
+        assert re.search(rf"^SKIP  {number}\. ", out, re.M), out
+    assert "Traceback" not in out
+
+
+def test_doctor_wrong_password(ui_server):
+    code, out = run_doctor("--url", ui_server.url, "--user", "admin", "--password", "not-the-password")
+    assert code == 1
+    assert "FAIL  3. Login token: login as admin refused: invalid_credentials" in out
+    assert "SKIP  5." in out and "not-the-password" not in out
+
+
+def test_doctor_garbage_token_explains_1008(ui_server):
+    code, out = run_doctor("--url", ui_server.url, "--token", "garbage-token-from-a-chat-message")
+    assert code == 1
+    assert re.search(r"^FAIL  3\. Login token: garbage-token-from-a\.\.\. is not a token", out, re.M), out
+    assert re.search(r'^FAIL  5\. .*closed right after opening with 1008 \(Policy violation\): '
+                     r'"Token is malformed', out, re.M), out
+    assert "Check 3 shows what is wrong with the token." in out
+    assert "garbage-token-from-a-chat-message" not in out
+
+
+def test_doctor_blames_a_proxy_that_drops_the_upgrade(ui_server):
+    from tests.test_browser_diagnostics import CuttingProxy
+    proxy = CuttingProxy(ui_server.port, drop_upgrade=True)
+    try:
+        code, out = run_doctor("--url", proxy.url, "--user", "user2", "--password", "user2pass")
+    finally:
+        proxy.stop()
+    assert code == 1
+    assert re.search(r"^PASS  3\. ", out, re.M), out
+    assert re.search(r"^FAIL  5\. .*\(a browser sees 1006\)", out, re.M), out
+    assert "does not forward the WebSocket upgrade" in out and "proxy_set_header Upgrade" in out
+    assert proxy.upgrades_dropped == 1
+
+
+def test_doctor_explains_close_codes_from_the_shared_table():
+    d = doctor.Doctor("http://127.0.0.1:1")
+    origin = d.close_failure(1008, "origin not allowed: https://evil.example", "right after opening")
+    assert "CM_ALLOWED_ORIGINS" in origin.fix
+    slow = d.close_failure(4000, "outgoing buffer overflow: reconnect and catch up", "later")
+    assert slow.status == "FAIL" and "after_id" in slow.fix
+    assert d.table == doctor.load_explanations()
+    assert doctor.ws_url_for("https://chat.example.com/messenger/") == "wss://chat.example.com/messenger/ws"
+    assert doctor.ws_url_for("http://127.0.0.1:8000") == "ws://127.0.0.1:8000/ws"
