@@ -56,9 +56,13 @@ class RefreshHandler(ApiHandler):
             token = (self.get_signed_cookie(SESSION_COOKIE) or b"").decode()
         session = await db_call(users.rotate_session, token, self.config["refresh_token_ttl"])
         payload = self.token_payload(session)
-        if from_cookie:  # the refresh token stays in the HttpOnly cookie, out of reach of page scripts
-            self.set_session_cookie(payload.pop("refresh_token"))
+        if from_cookie or payload["refresh_token"] is None:
+            # Cookie mode keeps the refresh token in the HttpOnly cookie, out of reach of page scripts;
+            # a token used again within the rotation grace leaves the current one in place.
+            refresh = payload.pop("refresh_token")
             payload.pop("refresh_expires_in")
+            if from_cookie and refresh is not None:
+                self.set_session_cookie(refresh)
         self.send_json(payload)
 
 
@@ -177,7 +181,7 @@ class MembersHandler(ApiHandler):
         chat, added = await db_call(chats.add_members, self.current_user["id"], self.path_id(chat_id), user_ids)
         if added:
             events.members_added(self.state.bus, chat, added)
-        self.send_json({"chat": chat, "added": added})
+        self.send_json({"chat": with_presence(self.state.hub, chat), "added": added})
 
 
 class MemberHandler(ApiHandler):

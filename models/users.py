@@ -14,6 +14,7 @@ from models.errors import AppError, clean_string, invalid, not_found
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 8
+ROTATION_GRACE = datetime.timedelta(seconds=30)
 _hasher = argon2.PasswordHasher()  # argon2id with the library's recommended cost
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 
@@ -44,6 +45,8 @@ class Session(BaseModel):
     expires_at = peewee.DateTimeField()
     revoked_at = peewee.DateTimeField(null=True)
     user_agent = peewee.CharField(max_length=255, default="")
+    previous_refresh_hash = peewee.CharField(max_length=64, null=True, index=True)
+    rotated_at = peewee.DateTimeField(null=True)
 
     class Meta:
         table_name = "sessions"
@@ -185,18 +188,29 @@ def open_session(user_id, user_agent, refresh_ttl):
 
 
 def rotate_session(refresh_token, refresh_ttl):
-    """Trade a refresh token for a new one (the old one stops working)."""
+    """Trade a refresh token for a new one; the old one stops working.
+
+    The token replaced within the last ``ROTATION_GRACE`` still gets an access
+    token (two tabs refreshing at once), but no new refresh token:
+    ``refresh_token`` is None then and the caller keeps the current one.
+    """
     if not isinstance(refresh_token, str) or not refresh_token:
         raise AppError(401, "invalid_refresh_token", "Refresh token missing")
+    hashed = _hash_refresh(refresh_token)
     session = (Session.select(Session, User).join(User)
-               .where(Session.refresh_hash == _hash_refresh(refresh_token)).first())
+               .where((Session.refresh_hash == hashed) | (Session.previous_refresh_hash == hashed)).first())
     if session is None or session.revoked_at is not None or session.expires_at < utcnow():
         raise AppError(401, "invalid_refresh_token", "Refresh token is unknown, expired or revoked")
     if not session.user.is_active:
         raise AppError(401, "user_deactivated", "This account has been deactivated")
+    if session.refresh_hash != hashed:
+        if session.rotated_at is None or utcnow() - session.rotated_at > ROTATION_GRACE:
+            raise AppError(401, "invalid_refresh_token", "Refresh token was already used")
+        return {"session_id": session.id, "refresh_token": None, "user": user_dict(session.user)}
     refresh = secrets.token_urlsafe(32)
-    session.refresh_hash = _hash_refresh(refresh)
-    session.expires_at = utcnow() + datetime.timedelta(seconds=refresh_ttl)
+    session.previous_refresh_hash, session.refresh_hash = hashed, _hash_refresh(refresh)
+    session.rotated_at = utcnow()
+    session.expires_at = session.rotated_at + datetime.timedelta(seconds=refresh_ttl)
     session.save()
     return {"session_id": session.id, "refresh_token": refresh, "user": user_dict(session.user)}
 

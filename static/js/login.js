@@ -1,19 +1,65 @@
-// Log in through fetch so the access token can be kept at localStorage.access_token.
+// The login form: posts through fetch so the access token can be kept at localStorage.access_token.
+import { storeToken } from './api.js';
+
 const form = document.getElementById('login-form');
 const errorBox = form.querySelector('[data-testid="login-error"]');
+const button = form.querySelector('button[type="submit"]');
+let countdown = null;
+
+function showError(text) {
+  errorBox.textContent = text;
+  errorBox.hidden = !text;
+}
+
+// 429: say how long to wait, and keep the button disabled until then.
+function throttled(seconds) {
+  clearInterval(countdown);
+  let left = seconds;
+  const tick = () => {
+    if (left <= 0) {
+      clearInterval(countdown);
+      button.disabled = false;
+      showError('');
+      return;
+    }
+    showError(`Too many failed logins. Try again in ${left} seconds.`);
+    button.disabled = true;
+    left -= 1;
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
-  errorBox.textContent = '';
-  const response = await fetch('/login', {
-    method: 'POST', body: new FormData(form), headers: { Accept: 'application/json' },
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    errorBox.textContent = body.error ? body.error.message : `Login failed (${response.status})`;
+  if (!form.elements.username.value.trim() || !form.elements.password.value) {
+    showError('Enter your username and password.');
     return;
   }
-  localStorage.setItem('access_token', body.access_token);
-  localStorage.setItem('access_token_expires_at', String(Date.now() + body.expires_in * 1000));
+  showError('');
+  button.disabled = true;
+  let response;
+  try {
+    response = await fetch('/login', {
+      method: 'POST', body: new FormData(form), headers: { Accept: 'application/json' },
+    });
+  } catch {
+    button.disabled = false;
+    showError('Cannot reach the server. Check your connection and try again.');
+    return;
+  }
+  const body = await response.json().catch(() => ({}));
+  button.disabled = false;
+  if (response.status === 429) {
+    const wait = Number(response.headers.get('Retry-After')) || (body.error && body.error.retry_after) || 60;
+    throttled(wait);
+    return;
+  }
+  if (!response.ok) {
+    showError(body.error ? body.error.message : `Login failed (HTTP ${response.status}).`);
+    form.elements.password.select();
+    return;
+  }
+  storeToken(body.access_token, body.expires_in);
   window.location.assign(form.elements.next.value || '/');
 });

@@ -1,0 +1,153 @@
+// The sidebar chat list: most recent activity first, preview, time, unread badge, presence dot.
+import { avatar, formatListTime, h, syncChildren } from './dom.js';
+
+function activity(chat) {
+  return Date.parse((chat.last_message && chat.last_message.created_at) || chat.last_activity_at) || 0;
+}
+
+export class ChatList {
+  /** me: {id}; isOnline(userId) -> bool; empty: shown when there are no chats. */
+  constructor(ul, { me, isOnline, empty }) {
+    this.ul = ul;
+    this.empty = empty;
+    this.me = me;
+    this.isOnline = isOnline;
+    this.chats = new Map();
+    this.items = new Map(); // chat id -> <li>
+    this.activeId = null;
+    this.filterText = '';
+  }
+
+  get(id) {
+    return this.chats.get(id);
+  }
+
+  all() {
+    return [...this.chats.values()];
+  }
+
+  /** The other member of a direct chat. */
+  peer(chat) {
+    return chat.type === 'direct' ? chat.members.find((m) => m.id !== this.me.id) || null : null;
+  }
+
+  /** Replace the list with the server's answer (after a fresh GET /api/chats). */
+  set(chats) {
+    this.chats = new Map(chats.map((c) => [c.id, c]));
+    for (const id of this.items.keys()) if (!this.chats.has(id)) this.items.delete(id);
+    this.render();
+  }
+
+  upsert(chat) {
+    const known = this.chats.get(chat.id);
+    const merged = known ? { ...known, ...chat, unread_count: known.unread_count,
+      last_read_message_id: known.last_read_message_id } : chat;
+    this.chats.set(chat.id, merged);
+    this.render();
+  }
+
+  remove(id) {
+    this.chats.delete(id);
+    this.items.delete(id);
+    this.render();
+  }
+
+  /** A message newer than the chat's last one: preview, move to top, maybe raise the badge. */
+  applyMessage(message, countUnread) {
+    const chat = this.chats.get(message.chat_id);
+    if (!chat) return;
+    chat.last_message = message;
+    if (countUnread) chat.unread_count = (chat.unread_count || 0) + 1;
+    this.render();
+  }
+
+  updateMessage(message) {
+    const chat = this.chats.get(message.chat_id);
+    if (chat && chat.last_message && chat.last_message.id === message.id) {
+      chat.last_message = message;
+      this.render();
+    }
+  }
+
+  setUnread(id, count) {
+    const chat = this.chats.get(id);
+    if (chat && chat.unread_count !== count) {
+      chat.unread_count = count;
+      this.render();
+    }
+  }
+
+  totalUnread() {
+    return this.all().reduce((sum, c) => sum + (c.unread_count || 0), 0);
+  }
+
+  setActive(id) {
+    this.activeId = id;
+    this.render();
+  }
+
+  filter(text) {
+    this.filterText = text.trim().toLowerCase();
+    this.render();
+  }
+
+  render() {
+    const chats = this.all().sort((a, b) => activity(b) - activity(a) || b.id - a.id);
+    syncChildren(this.ul, chats.map((chat) => this.renderItem(chat)));
+    this.empty.hidden = chats.length > 0;
+  }
+
+  renderItem(chat) {
+    let li = this.items.get(chat.id);
+    if (!li) {
+      li = h('li', { className: 'chat-item', dataset: { chatId: String(chat.id) } });
+      this.items.set(chat.id, li);
+    }
+    const peer = this.peer(chat);
+    const last = chat.last_message;
+    const time = last ? new Date(last.created_at) : null;
+    const unread = chat.unread_count || 0;
+    const signature = JSON.stringify([chat.title, chat.type, last && [last.id, last.text, last.deleted],
+      unread, peer && this.isOnline(peer.id), chat.id === this.activeId, time && formatListTime(time)]);
+    li.hidden = Boolean(this.filterText) && !chat.title.toLowerCase().includes(this.filterText);
+    if (li.dataset.signature === signature) return li;
+    li.dataset.signature = signature;
+    li.classList.toggle('active', chat.id === this.activeId);
+    li.classList.toggle('has-unread', unread > 0);
+
+    const face = chat.type === 'group' ? avatar('#', chat.id, 'group') : avatar(chat.title, peer ? peer.id : chat.id);
+    if (chat.type === 'group') face.textContent = '#';
+    if (peer) {
+      const online = this.isOnline(peer.id);
+      face.append(h('span', {
+        className: 'presence-dot', dataset: { testid: 'presence-dot', online: String(online) },
+        title: online ? 'Online' : 'Offline',
+      }));
+    }
+    const link = h('a', {
+      className: 'chat-link', href: `#/chat/${chat.id}`,
+      'aria-current': chat.id === this.activeId ? 'page' : null,
+    },
+    face,
+    h('span', { className: 'chat-main' },
+      h('span', { className: 'chat-row' },
+        h('span', { className: 'chat-title' }, chat.title),
+        time ? h('time', { className: 'chat-time', datetime: last.created_at }, formatListTime(time)) : null),
+      h('span', { className: 'chat-row' },
+        h('span', { className: 'chat-preview' }, this.preview(chat)),
+        h('span', { className: 'badge', dataset: { testid: 'unread-count' }, hidden: unread === 0,
+          'aria-label': `${unread} unread` }, unread ? String(unread) : ''))));
+    const hadFocus = li.contains(document.activeElement);
+    li.replaceChildren(link);
+    if (hadFocus) link.focus();
+    return li;
+  }
+
+  preview(chat) {
+    const last = chat.last_message;
+    if (!last) return chat.type === 'group' ? `${chat.members.length} members` : 'No messages yet';
+    const text = last.deleted ? 'Message deleted' : last.text.replace(/\s+/g, ' ').slice(0, 120);
+    if (last.sender_id === this.me.id) return `You: ${text}`;
+    return chat.type === 'group' ? `${last.sender_name}: ${text}` : text;
+  }
+}

@@ -1,0 +1,94 @@
+// The composer: Enter sends, Shift+Enter breaks the line, limits checked before sending,
+// typing notices while the user types, and a draft kept per chat.
+export const MAX_TEXT = 10_000;
+const TYPING_EVERY = 2_500;
+const COUNTER_FROM = 9_000;
+
+export class Composer {
+  /** els: {form, input, error, counter}; opts: {onSend(text) -> bool, onTyping()}. */
+  constructor(els, opts) {
+    Object.assign(this, els);
+    this.opts = opts;
+    this.drafts = new Map();
+    this.chatId = null;
+    this.lastTyping = 0;
+    this.errorTimer = null;
+    this.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    this.input.addEventListener('input', () => this.changed());
+    this.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+  }
+
+  /** Switch chats: keep the old draft, restore the new one. */
+  setChat(chatId) {
+    if (this.chatId !== null) this.drafts.set(this.chatId, this.input.value);
+    this.chatId = chatId;
+    this.input.value = this.drafts.get(chatId) || '';
+    this.showError('');
+    this.resize();
+    this.updateCounter();
+  }
+
+  focus() {
+    this.input.focus();
+  }
+
+  changed() {
+    this.resize();
+    this.updateCounter();
+    if (this.error.textContent && this.input.value.trim().length <= MAX_TEXT) this.showError('');
+    const now = Date.now();
+    if (this.input.value.trim() && now - this.lastTyping > TYPING_EVERY) {
+      this.lastTyping = now;
+      this.opts.onTyping();
+    }
+  }
+
+  submit() {
+    const text = this.input.value.trim();
+    if (!text) {
+      this.showError('Type a message before sending.', 4000);
+      return;
+    }
+    if (text.length > MAX_TEXT) {
+      this.showError(`This message is ${text.length.toLocaleString()} characters long; `
+        + `the limit is ${MAX_TEXT.toLocaleString()}. Shorten it or split it.`);
+      return;
+    }
+    if (this.opts.onSend(text)) {
+      this.input.value = '';
+      this.drafts.delete(this.chatId);
+      this.lastTyping = 0;
+      this.resize();
+      this.updateCounter();
+      this.showError('');
+    }
+  }
+
+  showError(text, hideAfter = 0) {
+    clearTimeout(this.errorTimer);
+    this.error.textContent = text;
+    this.error.hidden = !text;
+    if (text && hideAfter) this.errorTimer = setTimeout(() => this.showError(''), hideAfter);
+  }
+
+  updateCounter() {
+    const length = this.input.value.trim().length;
+    this.counter.hidden = length < COUNTER_FROM;
+    this.counter.textContent = `${length.toLocaleString()} / ${MAX_TEXT.toLocaleString()}`;
+    this.counter.classList.toggle('over', length > MAX_TEXT);
+  }
+
+  /** Grow with the text up to a few lines, then scroll. */
+  resize() {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 200)}px`;
+  }
+}

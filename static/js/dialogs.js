@@ -1,0 +1,236 @@
+// Dialogs: start a direct chat or a group; see, add and leave a group's members.
+import { api } from './api.js';
+import { avatar, h } from './dom.js';
+
+function showError(node, text) {
+  node.textContent = text;
+  node.hidden = !text;
+}
+
+function wireClose(dialog) {
+  for (const button of dialog.querySelectorAll('[data-close]')) {
+    button.addEventListener('click', () => dialog.close());
+  }
+  // A click on the backdrop (outside the dialog box) closes it too.
+  dialog.addEventListener('click', (event) => {
+    if (event.target === dialog) dialog.close();
+  });
+}
+
+/** One person: avatar with presence, name and username, and an optional trailing label. */
+function personRow(user, isOnline, trailing = null, props = {}) {
+  const face = avatar(user.display_name, user.id);
+  const online = isOnline(user.id);
+  face.append(h('span', { className: 'presence-dot', dataset: { online: String(online) },
+    title: online ? 'Online' : 'Offline' }));
+  return h(props.onClick ? 'button' : 'div', { type: props.onClick ? 'button' : null, className: 'person', ...props },
+    face,
+    h('span', { className: 'person-text' },
+      h('span', { className: 'person-name' }, user.display_name),
+      h('span', { className: 'person-username muted' }, `@${user.username}`)),
+    trailing ? h('span', { className: 'person-trailing' }, trailing) : null);
+}
+
+/** Search people as the user types (GET /api/users?q=). */
+function peopleSearch(input, list, { exclude, row }) {
+  let timer = null;
+  let sequence = 0;
+  const run = async () => {
+    const mine = ++sequence;
+    let users;
+    try {
+      users = (await api('GET', `/api/users?limit=20&q=${encodeURIComponent(input.value.trim())}`)).users;
+    } catch (error) {
+      list.replaceChildren(h('li', { className: 'people-empty' }, `Search failed: ${error.message}`));
+      return;
+    }
+    if (mine !== sequence) return;
+    const shown = users.filter((u) => !exclude().has(u.id));
+    list.replaceChildren(...(shown.length
+      ? shown.map((u) => h('li', {}, row(u)))
+      : [h('li', { className: 'people-empty muted' }, 'Nobody found.')]));
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(run, 200);
+  });
+  return run;
+}
+
+export class NewChatDialog {
+  /** opts: {me, isOnline, onChat(chat)} — onChat gets the created (or existing) chat. */
+  constructor(dialog, opts) {
+    this.dialog = dialog;
+    this.opts = opts;
+    this.selected = new Map();
+    this.title = dialog.querySelector('#group-title');
+    this.search = dialog.querySelector('#people-search');
+    this.results = dialog.querySelector('#people-results');
+    this.chips = dialog.querySelector('#group-chips');
+    this.error = dialog.querySelector('#new-chat-error');
+    wireClose(dialog);
+    for (const tab of dialog.querySelectorAll('[role="tab"]')) {
+      tab.addEventListener('click', () => this.setMode(tab.dataset.mode));
+    }
+    dialog.querySelector('#create-group').addEventListener('click', () => this.createGroup());
+    this.refresh = peopleSearch(this.search, this.results, {
+      exclude: () => new Set([opts.me.id]),
+      row: (user) => this.row(user),
+    });
+  }
+
+  open(mode = 'direct') {
+    this.selected.clear();
+    this.title.value = '';
+    this.search.value = '';
+    showError(this.error, '');
+    this.setMode(mode);
+    this.dialog.showModal();
+    (mode === 'group' ? this.title : this.search).focus();
+  }
+
+  setMode(mode) {
+    this.mode = mode;
+    this.dialog.dataset.mode = mode;
+    for (const tab of this.dialog.querySelectorAll('[role="tab"]')) {
+      tab.setAttribute('aria-selected', String(tab.dataset.mode === mode));
+    }
+    this.renderChips();
+    this.refresh();
+  }
+
+  row(user) {
+    if (this.mode === 'direct') {
+      return personRow(user, this.opts.isOnline, 'Message', { onClick: () => this.openDirect(user) });
+    }
+    const chosen = this.selected.has(user.id);
+    return personRow(user, this.opts.isOnline, chosen ? '✓ Added' : 'Add', {
+      onClick: () => this.toggle(user), 'aria-pressed': String(chosen),
+    });
+  }
+
+  toggle(user) {
+    if (this.selected.has(user.id)) this.selected.delete(user.id);
+    else this.selected.set(user.id, user);
+    this.renderChips();
+    this.refresh();
+  }
+
+  renderChips() {
+    this.chips.replaceChildren(...[...this.selected.values()].map((user) => h('li', { className: 'chip' },
+      user.display_name,
+      h('button', { type: 'button', 'aria-label': `Remove ${user.display_name}`, onClick: () => this.toggle(user) }, '✕'))));
+  }
+
+  async openDirect(user) {
+    try {
+      this.done(await api('POST', '/api/chats', { type: 'direct', user_id: user.id }));
+    } catch (error) {
+      showError(this.error, error.message);
+    }
+  }
+
+  async createGroup() {
+    const title = this.title.value.trim();
+    if (!title) {
+      showError(this.error, 'Give the group a name.');
+      this.title.focus();
+      return;
+    }
+    try {
+      this.done(await api('POST', '/api/chats', { type: 'group', title, member_ids: [...this.selected.keys()] }));
+    } catch (error) {
+      showError(this.error, error.message);
+    }
+  }
+
+  done(chat) {
+    this.dialog.close();
+    this.opts.onChat(chat);
+  }
+}
+
+export class MembersDialog {
+  /** opts: {me, isOnline, onLeave(chatId)}. */
+  constructor(dialog, opts) {
+    this.dialog = dialog;
+    this.opts = opts;
+    this.chat = null;
+    this.heading = dialog.querySelector('#members-heading');
+    this.members = dialog.querySelector('#member-list');
+    this.search = dialog.querySelector('#member-search');
+    this.results = dialog.querySelector('#member-results');
+    this.error = dialog.querySelector('#members-error');
+    this.confirm = dialog.querySelector('#leave-confirm');
+    this.leaveButton = dialog.querySelector('#leave-button');
+    wireClose(dialog);
+    this.leaveButton.addEventListener('click', () => this.askLeave(true));
+    dialog.querySelector('#leave-no').addEventListener('click', () => this.askLeave(false));
+    dialog.querySelector('#leave-yes').addEventListener('click', () => this.leave());
+    this.refreshSearch = peopleSearch(this.search, this.results, {
+      exclude: () => new Set(this.chat ? this.chat.members.map((m) => m.id) : []),
+      row: (user) => personRow(user, opts.isOnline, 'Add', { onClick: () => this.add(user) }),
+    });
+  }
+
+  get isOpen() {
+    return this.dialog.open;
+  }
+
+  async open(chatId) {
+    this.search.value = '';
+    showError(this.error, '');
+    this.askLeave(false);
+    this.results.replaceChildren();
+    this.dialog.showModal();
+    await this.reload(chatId);
+    this.refreshSearch();
+  }
+
+  /** Fetch the chat again (GET /api/chats/{id}) and redraw the member list. */
+  async reload(chatId) {
+    try {
+      this.chat = await api('GET', `/api/chats/${chatId}`);
+    } catch (error) {
+      showError(this.error, error.message);
+      return;
+    }
+    this.heading.textContent = `Members of ${this.chat.title}`;
+    this.renderMembers();
+  }
+
+  renderMembers() {
+    const rows = this.chat.members.map((member) => h('li', { dataset: { userId: String(member.id) } },
+      personRow(member, this.opts.isOnline,
+        [member.id === this.opts.me.id ? 'You' : '', member.role === 'owner' ? 'Owner' : ''].filter(Boolean).join(' · '))));
+    this.members.replaceChildren(...rows);
+  }
+
+  async add(user) {
+    try {
+      const answer = await api('POST', `/api/chats/${this.chat.id}/members`, { user_ids: [user.id] });
+      this.chat = answer.chat;
+      this.renderMembers();
+      this.refreshSearch();
+    } catch (error) {
+      showError(this.error, error.message);
+    }
+  }
+
+  askLeave(show) {
+    this.confirm.hidden = !show;
+    this.leaveButton.hidden = show;
+    if (show) this.dialog.querySelector('#leave-yes').focus();
+  }
+
+  async leave() {
+    try {
+      await api('DELETE', `/api/chats/${this.chat.id}/members/${this.opts.me.id}`);
+    } catch (error) {
+      showError(this.error, error.message);
+      return;
+    }
+    this.dialog.close();
+    this.opts.onLeave(this.chat.id);
+  }
+}

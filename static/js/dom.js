@@ -1,0 +1,123 @@
+// Small DOM helpers. User text only ever goes in through text nodes.
+
+/** Create an element: h('a', {href, className, dataset: {...}}, child, 'text', ...). */
+export function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'className') node.className = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2).toLowerCase(), value);
+    else if (key in node && typeof value !== 'string') node[key] = value;
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+/** Make ``parent``'s children exactly ``nodes``, moving only what moved. */
+export function syncChildren(parent, nodes) {
+  let cursor = parent.firstChild;
+  for (const node of nodes) {
+    if (node === cursor) {
+      cursor = cursor.nextSibling;
+    } else {
+      parent.insertBefore(node, cursor);
+    }
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    cursor.remove();
+    cursor = next;
+  }
+}
+
+const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
+
+/** Drop punctuation that ends a sentence rather than the URL (keeps balanced parentheses). */
+function trimUrl(raw) {
+  let end = raw.length;
+  const count = (ch) => raw.slice(0, end).split(ch).length - 1;
+  while (end > 0) {
+    const last = raw[end - 1];
+    if ('.,;:!?\'"]'.includes(last) || (last === ')' && count('(') < count(')'))) end -= 1;
+    else break;
+  }
+  return raw.slice(0, end);
+}
+
+/** Text with http(s) links as <a> elements, everything else as text nodes. */
+export function linkify(text) {
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const match of text.matchAll(URL_RE)) {
+    const raw = trimUrl(match[0]);
+    let url = null;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) continue;
+    fragment.append(document.createTextNode(text.slice(last, match.index)));
+    fragment.append(h('a', { href: url.href, rel: 'noopener noreferrer', target: '_blank' }, raw));
+    last = match.index + raw.length;
+  }
+  fragment.append(document.createTextNode(text.slice(last)));
+  return fragment;
+}
+
+export function initials(name) {
+  const words = String(name || '?').trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || '?').slice(0, 2);
+  return letters.toUpperCase();
+}
+
+/** A round avatar with initials, its colour derived from ``seed``. */
+export function avatar(name, seed, className = '') {
+  const node = h('span', { className: `avatar ${className}`.trim(), 'aria-hidden': 'true' }, initials(name));
+  node.style.setProperty('--hue', String((Number(seed) * 47) % 360));
+  return node;
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
+const shortDateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
+const longDayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
+
+export function dayKey(date) {
+  return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
+}
+
+function daysAgo(date) {
+  const start = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  return Math.round((start(new Date()) - start(date)) / 86_400_000);
+}
+
+export function formatTime(date) {
+  return timeFormat.format(date);
+}
+
+/** "Today", "Yesterday", "Monday, 3 June" or "3 June 2024" for day separators. */
+export function formatDay(date) {
+  const ago = daysAgo(date);
+  if (ago === 0) return 'Today';
+  if (ago === 1) return 'Yesterday';
+  return date.getFullYear() === new Date().getFullYear() ? dayFormat.format(date) : longDayFormat.format(date);
+}
+
+/** Compact time for the chat list: 14:05, Yesterday, Mon, 3 Jun. */
+export function formatListTime(date) {
+  const ago = daysAgo(date);
+  if (ago === 0) return formatTime(date);
+  if (ago === 1) return 'Yesterday';
+  if (ago < 7) return weekdayFormat.format(date);
+  return shortDateFormat.format(date);
+}
+
+/** A random id for client_msg_id (crypto.randomUUID needs a secure context; this does not). */
+export function randomId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
