@@ -4,14 +4,14 @@ Starts ``server.py`` as a subprocess (SQLite in a temporary folder, or the
 PostgreSQL URL given with --database-url), connects WebSocket clients as
 demo users, and measures:
 
-* throughput: S senders each pipeline M messages into "General"; acked
-  messages per second, and how long a receiver waited from send to
-  ``new_message`` (p50/p95/p99);
+* throughput: S senders each pipeline M messages into "General" (as fast as
+  they can, or at a steady total ``--rate``); acked messages per second, and
+  how long a receiver waited from send to ``new_message`` (p50/p95/p99);
 * round trip: one client sending one message at a time and waiting for its ack.
 
 Everything stays on 127.0.0.1, is bounded by the counts given, and stops by itself.
 
-    python bench/throughput.py [--senders 8] [--messages 500] [--batch 256] [--database-url URL]
+    python bench/throughput.py [--senders 8] [--messages 500] [--rate 400] [--batch 256] [--database-url URL]
 """
 import argparse
 import asyncio
@@ -63,7 +63,7 @@ async def connect(ws_url, token):
     return conn
 
 
-async def throughput(ws_url, tokens, chat_id, senders, per_sender):
+async def throughput(ws_url, tokens, chat_id, senders, per_sender, rate=None):
     receiver = await connect(ws_url, tokens["user2"])
     clients = [await connect(ws_url, tokens[["admin", "user1"][i % 2]]) for i in range(senders)]
     sent_at, latencies = {}, []
@@ -76,7 +76,10 @@ async def throughput(ws_url, tokens, chat_id, senders, per_sender):
                 latencies.append(time.perf_counter() - sent_at[frame["message"]["client_msg_id"]])
 
     async def send(index, conn):
+        interval = senders / rate if rate else 0
         for n in range(per_sender):
+            if interval:
+                await asyncio.sleep(interval)
             key = f"b{index}-{n}-{time.time_ns()}"
             sent_at[key] = time.perf_counter()
             await conn.send(json.dumps({"type": "send_message", "chat_id": chat_id,
@@ -117,6 +120,8 @@ def main():
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--messages", type=int, default=500, help="per sender")
     parser.add_argument("--batch", type=int, default=256, help="server --write-batch-max")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="total messages per second (steady load); default: as fast as possible")
     parser.add_argument("--round-trips", type=int, default=200)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
@@ -131,7 +136,9 @@ def main():
                 "database": "postgresql" if args.database_url else "sqlite",
                 "write_batch_max": args.batch,
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                "throughput": asyncio.run(throughput(ws_url, tokens, general, args.senders, args.messages)),
+                "rate": args.rate or "as fast as possible",
+                "throughput": asyncio.run(throughput(ws_url, tokens, general, args.senders, args.messages,
+                                                     args.rate)),
                 "round_trip": asyncio.run(round_trip(ws_url, tokens["admin"], general, args.round_trips)),
             }
         finally:

@@ -62,7 +62,8 @@ def init_db(url, pool_size=8):
     global _executor
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        database = db_url.connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+        database = db_url.connect(url, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                                  returning_clause=True)  # SQLite 3.35+ (Debian 12 has 3.40)
         workers = 1
     else:
         database = db_url.connect(url, max_connections=pool_size + 2, stale_timeout=300,

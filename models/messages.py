@@ -99,7 +99,7 @@ def store_messages(requests):
                          & Message.client_msg_id.in_([c for _, c in wanted]))):
             already[(m.sender_id, m.client_msg_id)] = m
 
-    results, touched, senders_by_chat = [], {}, {}
+    results, new_messages = [], []
     now = utcnow()
     for r in requests:
         key = (r["chat_id"], r["sender_id"])
@@ -118,13 +118,24 @@ def store_messages(requests):
             else:
                 results.append({"message": original, "created": False})
             continue
-        message = Message.create(chat=r["chat_id"], sender=r["sender_id"], text=r["text"],
-                                 client_msg_id=r.get("client_msg_id"), created_at=now)
+        message = Message(chat=r["chat_id"], sender=r["sender_id"], text=r["text"],
+                          client_msg_id=r.get("client_msg_id"), created_at=now)
         if r.get("client_msg_id"):
             already[dedupe] = message
-        touched[r["chat_id"]] = now
-        senders_by_chat.setdefault(r["chat_id"], {})[r["sender_id"]] = message.id
+        new_messages.append(message)
         results.append({"message": message, "created": True})
+
+    touched, senders_by_chat = {}, {}
+    if new_messages:
+        # One statement for the whole batch.  Ids come from one sequence in row
+        # order, so the sorted returned ids belong to the rows in order.
+        rows = [{"chat": m.chat_id, "sender": m.sender_id, "text": m.text, "client_msg_id": m.client_msg_id,
+                 "created_at": now} for m in new_messages]
+        ids = sorted(row[0] for row in Message.insert_many(rows).returning(Message.id).tuples().execute())
+        for message, message_id in zip(new_messages, ids):
+            message.id = message_id
+            touched[message.chat_id] = now
+            senders_by_chat.setdefault(message.chat_id, {})[message.sender_id] = message_id
 
     names = {u.id: u for u in User.select().where(User.id.in_([r["sender_id"] for r in requests]))}
     for result in results:
