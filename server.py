@@ -106,9 +106,11 @@ def load_or_create_secret(data_dir):
 
 
 def setup_logging(level):
-    from handlers.logbuffer import install_ring_buffer
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Log to stderr and to the diagnostics ring buffer; every line passes through token redaction."""
+    from handlers.logbuffer import LOG_FORMAT, RedactingFormatter, install_ring_buffer
+    console = logging.StreamHandler()
+    console.setFormatter(RedactingFormatter(LOG_FORMAT))
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), handlers=[console])
     install_ring_buffer()
 
 

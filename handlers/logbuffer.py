@@ -16,15 +16,25 @@ def redact(text):
     return text
 
 
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then cuts tokens and passwords from the whole line (tracebacks included)."""
+
+    def format(self, record):
+        return redact(super().format(record))
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 class RingBufferHandler(logging.Handler):
     def __init__(self, capacity=200):
         super().__init__()
         self.lines = collections.deque(maxlen=capacity)
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self.setFormatter(RedactingFormatter(LOG_FORMAT))
 
     def emit(self, record):
         try:
-            self.lines.append(redact(self.format(record)))
+            self.lines.append(self.format(record))
         except Exception:  # logging must never raise into the caller
             self.handleError(record)
 

@@ -60,3 +60,17 @@ def test_secret_is_generated_once_and_never_in_code(tmp_path):
     first = server.load_or_create_secret(str(tmp_path))
     assert len(first) >= 40 and server.load_or_create_secret(str(tmp_path)) == first
     assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_server_log_never_holds_a_whole_token(spawn):
+    server = spawn()
+    token = server.login("admin")
+    server.request("GET", "/api/chats?token=" + token, token)
+    server.request("GET", "/no-such-page?access_token=" + token)
+    client = server.connect(token)
+    client.recv_type("connected")
+    client.close()
+    server.terminate()
+    log = server.log()
+    assert "WebSocket connection attempt with token: " + token[:20] + "..." in log
+    assert token not in log and token[:40] not in log
