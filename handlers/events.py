@@ -24,9 +24,13 @@ def chat_updated(bus, chat):
 
 
 def members_added(bus, chat, added_ids):
-    """Groups only, so one view (title and members) serves every member."""
+    """Groups only, so one view (title and members) serves every member.
+
+    Unread counts differ per member, so the view has none: a newly added member
+    asks GET /api/chats/{id} for theirs.
+    """
     member_ids = [m["id"] for m in chat["members"]]
-    view = {k: v for k, v in shared_view(chat, None).items() if k != "role"}
+    view = {k: v for k, v in shared_view(chat, None).items() if k not in ("role", "unread_count")}
     bus.publish({"type": "member_added", "chat_id": chat["id"], "user_ids": added_ids, "chat": view},
                 user_ids=member_ids)
 
