@@ -310,26 +310,45 @@ def test_composer_enter_shift_enter_and_limits(ui_server, new_page):
     assert_no_console_errors(page)
 
 
-def test_failed_message_shows_retry_and_retry_sends_it_once(ui_server, new_page):
-    admin = ui_server.login("admin")
-    general = ui_server.chat_id(admin, "General")
-    page = new_page()
-    refuse = {"on": True}
+REFUSALS = {"db_unavailable": "The database is unreachable; message not stored"}
 
-    def route(ws):  # stand between page and server: refuse the first send like a database outage would
+
+def intercept_sends(page, refusal, blocked=lambda: False):
+    """Stand between the page and the server's /ws.
+
+    ``refusal(frame)`` gets every send_message frame and returns an error code
+    to answer it with instead of passing it on (or None); while ``blocked()``
+    is true, new sockets are closed at once.  Returns the open routes.
+    """
+    sockets = []
+
+    def route(ws):
+        if blocked():
+            ws.close(code=1013, reason="try again later")
+            return
         server = ws.connect_to_server()
+        sockets.append(ws)
 
         def from_page(message):
             frame = json.loads(message)
-            if frame.get("type") == "send_message" and refuse["on"]:
-                ws.send(json.dumps({"type": "error", "code": "db_unavailable",
-                                    "message": "The database is unreachable; message not stored",
+            code = refusal(frame) if frame.get("type") == "send_message" else None
+            if code:
+                ws.send(json.dumps({"type": "error", "code": code, "message": REFUSALS.get(code, "Refused"),
                                     "client_msg_id": frame["client_msg_id"]}))
                 return
             server.send(message)
         ws.on_message(from_page)
 
     page.route_web_socket(re.compile(r"/ws\?"), route)
+    return sockets
+
+
+def test_failed_message_shows_retry_and_retry_sends_it_once(ui_server, new_page):
+    admin = ui_server.login("admin")
+    general = ui_server.chat_id(admin, "General")
+    page = new_page()
+    refuse = {"on": True}  # refuse the first send like a database outage would
+    intercept_sends(page, lambda frame: "db_unavailable" if refuse["on"] else None)
     log_in(page, ui_server, "user1")
     open_chat(page, general)
     send(page, "Please arrive once")

@@ -1,8 +1,9 @@
 // The chat page: wires the socket, chat list, message pane, composer and dialogs together,
-// and keeps the outbox of messages that are not acknowledged yet.
+// and keeps the outbox of messages that are not acknowledged yet (in localStorage too, so
+// they survive a reload).
 import { api, startSession, wireLogout } from './api.js';
 import { ChatList } from './chatlist.js';
-import { Composer } from './composer.js';
+import { Composer, MAX_TEXT } from './composer.js';
 import { MembersDialog, NewChatDialog } from './dialogs.js';
 import { avatar, formatListTime, randomId } from './dom.js';
 import { MessagePane } from './messages.js';
@@ -18,6 +19,8 @@ const RETRYABLE = new Set(['db_unavailable', 'internal_error']); // other send e
 
 const online = new Set();
 const outbox = new Map(); // client_msg_id -> {client_msg_id, chat_id, text, created_at, state, error, fatal, timer}
+const OUTBOX_KEY = `cm_outbox_${me.id}`; // localStorage: this user's unacknowledged messages, nothing else
+const STORED_FIELDS = ['client_msg_id', 'chat_id', 'text', 'created_at', 'state', 'error', 'fatal'];
 const fetching = new Set();
 let lastSeenId = 0; // the highest message id this page has seen: catch-up starts after it
 let openChatId = null;
@@ -33,6 +36,9 @@ const pane = new MessagePane(
     pendingFor: (chatId) => [...outbox.values()].filter((e) => e.chat_id === chatId),
     onLoaded: (newestId) => { seen(newestId); readOpenChat(); },
     onRetry: (clientMsgId) => retry(clientMsgId),
+    onDiscard: (clientMsgId) => discard(clientMsgId),
+    onEdit: editMessage,
+    onDelete: deleteMessage,
   });
 const composer = new Composer(
   { form: $('composer-form'), input: $('composer-input'), error: $('composer-error'), counter: $('composer-counter') },
@@ -87,8 +93,8 @@ const HANDLERS = {
     if (f.user_id === me.id) left(f.chat_id);
     else if (chat) membersChanged(f.chat_id, chat.members.filter((m) => m.id !== f.user_id));
   },
-  message_updated: (f) => { pane.update(f.message); list.updateMessage(f.message); },
-  message_deleted: (f) => { pane.update(f.message); list.updateMessage(f.message); },
+  message_updated: (f) => changed(f.message),
+  message_deleted: (f) => changed(f.message),
   error: (f) => {
     if (f.client_msg_id && outbox.has(f.client_msg_id)) fail(f.client_msg_id, f.message, !RETRYABLE.has(f.code));
     else console.warn(`Server said ${f.code}: ${f.message}`);
@@ -120,6 +126,7 @@ async function resync(attempt) {
   const frames = [];
   held = frames;
   try {
+    await firstLoad; // the load started with the page; after it, sync() only catches up
     await sync();
   } catch (error) {
     console.warn('Could not load the chats after connecting:', error.message);
@@ -135,6 +142,7 @@ function disconnected() {
     clearTimeout(entry.timer);
     if (entry.state === 'pending') entry.state = 'queued';
   }
+  saveOutbox();
   pane.clearTyping();
   pane.render();
 }
@@ -144,6 +152,7 @@ async function sync() {
   list.set(await api('GET', '/api/chats'));
   if (!synced) {
     for (const chat of list.all()) if (chat.last_message) seen(chat.last_message.id);
+    for (const entry of outbox.values()) if (!list.get(entry.chat_id)) settle(entry.client_msg_id); // chat left
     synced = true;
     route();
     return;
@@ -188,6 +197,37 @@ function receive(message) {
     notifier.message(chat, message);
   }
   updateTitle();
+}
+
+/** An edit or a deletion, from a frame or from our own REST call (applying one twice is harmless). */
+function changed(message) {
+  pane.update(message);
+  const chat = list.get(message.chat_id);
+  const wasLast = chat && chat.last_message && chat.last_message.id === message.id;
+  if (!wasLast) return;
+  if (message.deleted) refreshChat(message.chat_id); // the preview falls back to the message before
+  else list.updateMessage(message);
+}
+
+/** Reload one chat's entry (its last message and unread count) after a deletion. */
+async function refreshChat(id) {
+  try {
+    const fresh = await api('GET', `/api/chats/${id}`);
+    if (!list.get(id)) return;
+    list.upsert(fresh);
+    list.setUnread(id, id === openChatId && !document.hidden ? 0 : fresh.unread_count || 0);
+    updateTitle();
+  } catch (error) {
+    console.warn(`Could not reload chat ${id}:`, error.message);
+  }
+}
+
+async function editMessage(message, text) {
+  changed(await api('PATCH', `/api/messages/${message.id}`, { text }));
+}
+
+async function deleteMessage(message) {
+  changed(await api('DELETE', `/api/messages/${message.id}`));
 }
 
 async function fetchChat(id) {
@@ -238,6 +278,60 @@ function send(text) {
   return true;
 }
 
+// --- the outbox in localStorage -------------------------------------------------------
+// Tabs of one user share the key: each writes only its own entries and removes only what
+// it settled, so entries of other tabs survive (a resend of one is deduped by the server).
+
+function readStored() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(OUTBOX_KEY) || '[]');
+    return Array.isArray(stored) ? stored : [];
+  } catch {
+    return [];
+  }
+}
+
+function writeStored(entries) {
+  try {
+    if (entries.length) localStorage.setItem(OUTBOX_KEY, JSON.stringify(entries));
+    else localStorage.removeItem(OUTBOX_KEY);
+  } catch (error) {
+    console.warn('Could not keep unsent messages for a reload:', error.message);
+  }
+}
+
+/** Write this tab's unsent messages (and forget ``removed`` ids) in the stored outbox. */
+function saveOutbox(removed = null) {
+  const entries = new Map();
+  for (const item of readStored()) {
+    if (item && typeof item.client_msg_id === 'string' && item.client_msg_id !== removed) {
+      entries.set(item.client_msg_id, item);
+    }
+  }
+  for (const entry of outbox.values()) {
+    const item = Object.fromEntries(STORED_FIELDS.map((field) => [field, entry[field]]));
+    entries.set(entry.client_msg_id, item);
+  }
+  writeStored([...entries.values()]);
+}
+
+/** Entries left by an earlier page: waiting for the connection, or failed as they were. */
+function loadOutbox() {
+  for (const item of readStored()) {
+    const valid = item && typeof item.client_msg_id === 'string' && item.client_msg_id.length <= 64
+      && Number.isInteger(item.chat_id) && typeof item.text === 'string'
+      && item.text.trim().length >= 1 && item.text.length <= MAX_TEXT
+      && typeof item.created_at === 'string' && !Number.isNaN(Date.parse(item.created_at));
+    if (!valid || outbox.has(item.client_msg_id)) continue;
+    const failed = item.state === 'failed';
+    outbox.set(item.client_msg_id, {
+      client_msg_id: item.client_msg_id, chat_id: item.chat_id, text: item.text, created_at: item.created_at,
+      state: failed ? 'failed' : 'queued', error: failed && typeof item.error === 'string' ? item.error : null,
+      fatal: failed && item.fatal === true, timer: null,
+    });
+  }
+}
+
 /** Send (or resend, with the same client_msg_id) over the socket; queued while offline. */
 function transmit(entry) {
   clearTimeout(entry.timer);
@@ -247,12 +341,14 @@ function transmit(entry) {
   entry.error = null;
   entry.fatal = false;
   if (sent) entry.timer = setTimeout(() => fail(entry.client_msg_id, 'no answer from the server', false), ACK_TIMEOUT);
+  saveOutbox();
 }
 
 function settle(clientMsgId) {
   const entry = outbox.get(clientMsgId);
   if (entry) clearTimeout(entry.timer);
   outbox.delete(clientMsgId);
+  if (entry || readStored().some((item) => item && item.client_msg_id === clientMsgId)) saveOutbox(clientMsgId);
 }
 
 function fail(clientMsgId, reason, fatal) {
@@ -260,7 +356,15 @@ function fail(clientMsgId, reason, fatal) {
   if (!entry) return;
   clearTimeout(entry.timer);
   Object.assign(entry, { state: 'failed', error: reason, fatal });
+  saveOutbox();
   if (entry.chat_id === openChatId) pane.render();
+}
+
+/** The user gives up on a failed message. */
+function discard(clientMsgId) {
+  settle(clientMsgId);
+  pane.render();
+  composer.focus();
 }
 
 function retry(clientMsgId) {
@@ -272,7 +376,8 @@ function retry(clientMsgId) {
 
 /** After (re)connecting: resend everything unacknowledged, oldest first; the server dedupes. */
 function flushOutbox() {
-  for (const entry of outbox.values()) if (!entry.fatal) transmit(entry);
+  const entries = [...outbox.values()].sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
+  for (const entry of entries) if (!entry.fatal) transmit(entry);
   pane.render();
 }
 
@@ -384,6 +489,9 @@ $('me-avatar').replaceWith(face);
 
 startSession(me.id);
 wireLogout($('logout-form'));
+// Logging out on purpose also forgets unsent messages (a session that merely ends keeps them).
+$('logout-form').addEventListener('submit', () => localStorage.removeItem(OUTBOX_KEY));
+loadOutbox();
 $('connection-retry').addEventListener('click', () => socket.retryNow());
 $('new-chat-button').addEventListener('click', () => newChat.open());
 $('empty-new-chat').addEventListener('click', () => newChat.open());
@@ -400,4 +508,7 @@ document.addEventListener('keydown', (event) => {
     $('chat-filter').focus();
   }
 });
+// The chat list and the open chat load over HTTP at once, so a reload shows them (and the
+// unsent messages) even while the socket cannot connect; each (re)connect then catches up.
+const firstLoad = sync().catch((error) => console.warn('Could not load the chats yet:', error.message));
 socket.start();

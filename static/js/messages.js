@@ -1,5 +1,7 @@
-// The message pane: history with paging, day separators, own/pending/failed messages, typing.
+// The message pane: history with paging, day separators, own/pending/failed messages, typing,
+// and editing or deleting one's own messages in place.
 import { api } from './api.js';
+import { MAX_TEXT } from './composer.js';
 import { avatar, dayKey, formatDay, formatTime, h, linkify, syncChildren } from './dom.js';
 
 const PAGE = 50;
@@ -10,7 +12,8 @@ const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeSty
 export class MessagePane {
   /**
    * els: {scroller, list, status, typing}; opts: {me, pendingFor(chatId), onLoaded(newestId),
-   * onRetry(clientMsgId)}.
+   * onRetry(clientMsgId), onDiscard(clientMsgId), onEdit(message, text) -> Promise,
+   * onDelete(message) -> Promise}.
    */
   constructor(els, opts) {
     Object.assign(this, els);
@@ -30,6 +33,8 @@ export class MessagePane {
     this.nextBeforeId = null;
     this.loading = false;
     this.generation = (this.generation || 0) + 1;
+    this.editor = null; // {id, input, error, busy}: the own message being edited
+    this.confirming = null; // {id, error, busy}: the own message whose deletion awaits a yes
     this.clearTyping();
   }
 
@@ -106,11 +111,138 @@ export class MessagePane {
     this.render({ toBottom: message.sender_id === this.opts.me.id });
   }
 
+  /** An edit or deletion (frame or REST answer); unknown ids are ignored. */
   update(message) {
     if (!this.byId.has(message.id)) return;
-    if (message.deleted) this.byId.delete(message.id);
-    else this.byId.set(message.id, message);
+    if (message.deleted) {
+      const hadFocus = this.nodes.get(this.key(message))?.contains(document.activeElement);
+      this.byId.delete(message.id);
+      if (this.editor && this.editor.id === message.id) this.editor = null;
+      if (this.confirming && this.confirming.id === message.id) this.confirming = null;
+      this.render({});
+      if (hadFocus) this.scroller.focus();
+      return;
+    }
+    this.byId.set(message.id, message);
     this.render({});
+  }
+
+  // --- editing and deleting one's own messages ---------------------------------------
+
+  startEdit(message) {
+    this.confirming = null;
+    const input = h('textarea', {
+      className: 'edit-input', rows: 1, 'aria-label': 'Edit message', dataset: { testid: 'edit-input' },
+      onKeydown: (event) => {
+        if (event.key === 'Escape') {
+          event.preventDefault();
+          event.stopPropagation();
+          this.cancelEdit();
+        } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey) {
+          event.preventDefault();
+          this.saveEdit();
+        }
+      },
+      onInput: () => {
+        this.sizeEditor();
+        if (this.editor.error) this.setEditError('');
+      },
+    });
+    input.value = message.text;
+    this.editor = { id: message.id, input, error: '', busy: false };
+    this.render({});
+    this.sizeEditor();
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+
+  sizeEditor() {
+    const { input } = this.editor;
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight + 2, 240)}px`;
+  }
+
+  setEditError(text) {
+    this.editor.error = text;
+    this.render({});
+    this.editor.input.focus();
+  }
+
+  cancelEdit() {
+    const id = this.editor && this.editor.id;
+    this.editor = null;
+    this.render({});
+    this.focusAction(id, 'edit-message');
+  }
+
+  async saveEdit() {
+    const editor = this.editor;
+    if (!editor || editor.busy) return;
+    const message = this.byId.get(editor.id);
+    const text = editor.input.value.trim();
+    if (!text) {
+      this.setEditError('Type a message before saving, or delete the message instead.');
+      return;
+    }
+    if (text.length > MAX_TEXT) {
+      this.setEditError(`This message is ${text.length.toLocaleString()} characters long; `
+        + `the limit is ${MAX_TEXT.toLocaleString()}.`);
+      return;
+    }
+    if (!message || text === message.text) {
+      this.cancelEdit();
+      return;
+    }
+    editor.busy = true;
+    editor.error = '';
+    this.render({});
+    try {
+      await this.opts.onEdit(message, text);
+    } catch (error) {
+      if (this.editor !== editor) return;
+      editor.busy = false;
+      this.setEditError(`Not saved: ${error.message}`);
+      return;
+    }
+    if (this.editor === editor) this.cancelEdit();
+  }
+
+  askDelete(message) {
+    this.editor = null;
+    this.confirming = { id: message.id, error: '', busy: false };
+    this.render({});
+    this.focusAction(message.id, 'confirm-delete');
+  }
+
+  cancelDelete() {
+    const id = this.confirming && this.confirming.id;
+    this.confirming = null;
+    this.render({});
+    this.focusAction(id, 'delete-message');
+  }
+
+  async confirmDelete() {
+    const confirming = this.confirming;
+    if (!confirming || confirming.busy) return;
+    const message = this.byId.get(confirming.id);
+    if (!message) return;
+    confirming.busy = true;
+    confirming.error = '';
+    this.render({});
+    try {
+      await this.opts.onDelete(message);
+    } catch (error) {
+      if (this.confirming !== confirming) return;
+      confirming.busy = false;
+      confirming.error = `Not deleted: ${error.message}`;
+      this.render({});
+      this.focusAction(confirming.id, 'confirm-delete');
+    }
+  }
+
+  focusAction(id, testid) {
+    const node = id && this.list.querySelector(`[data-message-id="${id}"] [data-testid="${testid}"]`);
+    if (node) node.focus();
   }
 
   key(message) {
@@ -169,25 +301,88 @@ export class MessagePane {
     }
     const own = message.sender_id === this.opts.me.id;
     const state = message.id ? 'sent' : message.state; // queued | pending | failed | sent
-    const signature = JSON.stringify([message.id, message.text, message.edited_at, state, message.error, grouped]);
+    const editor = own && this.editor && this.editor.id === message.id ? this.editor : null;
+    const confirming = own && this.confirming && this.confirming.id === message.id ? this.confirming : null;
+    const signature = JSON.stringify([message.id, message.text, message.edited_at, state, message.error, grouped,
+      editor && [editor.error, editor.busy], confirming && [confirming.error, confirming.busy]]);
     if (node.dataset.signature === signature) return node;
+    const hadFocus = editor && document.activeElement === editor.input;
     node.dataset.signature = signature;
-    node.className = ['message', own ? 'own' : 'other', grouped ? 'grouped' : '', state].join(' ').trim();
+    node.className = ['message', own ? 'own' : 'other', grouped ? 'grouped' : '', state,
+      message.edited_at ? 'was-edited' : '', editor ? 'editing' : ''].join(' ').trim();
     if (message.id) node.dataset.messageId = String(message.id);
     if (message.client_msg_id) node.dataset.clientMsgId = message.client_msg_id;
     const when = new Date(message.created_at);
-    const text = h('div', { className: 'text' });
-    text.append(linkify(message.text));
-    node.replaceChildren(
-      own ? '' : avatar(message.sender_name, message.sender_id),
-      h('div', { className: 'bubble', title: fullDate.format(when) },
+    let body;
+    if (editor) {
+      body = this.editorBox(editor);
+    } else {
+      body = h('div', { className: 'text' });
+      body.append(linkify(message.text));
+    }
+    const canChange = own && state === 'sent' && !editor;
+    node.replaceChildren(...[
+      own ? null : avatar(message.sender_name, message.sender_id),
+      h('div', { className: 'bubble', title: editor ? null : fullDate.format(when) },
         h('div', { className: 'meta' },
           h('span', { className: 'sender' }, own ? 'You' : message.sender_name),
           h('time', { datetime: message.created_at }, formatTime(when)),
-          message.edited_at ? h('span', { className: 'edited' }, '(edited)') : null),
-        text,
-        this.statusLine(message, state)));
+          message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, '(edited)') : null),
+        body,
+        confirming ? this.confirmBox(confirming) : null,
+        this.statusLine(message, state)),
+      canChange && !confirming ? this.actions(message) : null,
+    ].filter(Boolean));
+    if (editor) {
+      editor.input.disabled = editor.busy;
+      if (hadFocus) editor.input.focus();
+    }
     return node;
+  }
+
+  /** Edit and Delete, shown on hover or keyboard focus of one's own stored messages. */
+  actions(message) {
+    return h('div', { className: 'message-actions', role: 'group', 'aria-label': 'Message actions' },
+      h('button', {
+        type: 'button', className: 'action-button', dataset: { testid: 'edit-message' },
+        title: 'Edit this message', onClick: () => this.startEdit(message),
+      }, 'Edit'),
+      h('button', {
+        type: 'button', className: 'action-button danger', dataset: { testid: 'delete-message' },
+        title: 'Delete this message', onClick: () => this.askDelete(message),
+      }, 'Delete'));
+  }
+
+  editorBox(editor) {
+    return h('div', { className: 'edit-box' },
+      editor.input,
+      editor.error ? h('p', { className: 'edit-error', role: 'alert', dataset: { testid: 'edit-error' } },
+        editor.error) : null,
+      h('div', { className: 'edit-foot' },
+        h('span', { className: 'edit-hint' }, editor.busy ? 'Saving…' : 'Enter to save · Esc to cancel'),
+        h('button', { type: 'button', className: 'btn btn-small edit-cancel', disabled: editor.busy,
+          onClick: () => this.cancelEdit() }, 'Cancel'),
+        h('button', { type: 'button', className: 'btn btn-small edit-save', disabled: editor.busy,
+          dataset: { testid: 'edit-save' }, onClick: () => this.saveEdit() }, 'Save')));
+  }
+
+  confirmBox(confirming) {
+    const escape = (event) => {
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.cancelDelete();
+      }
+    };
+    return h('div', {
+      className: 'delete-confirm', role: 'group', 'aria-label': 'Confirm deletion',
+      dataset: { testid: 'delete-confirm' }, onKeydown: escape,
+    },
+    h('span', { className: 'delete-question' }, confirming.busy ? 'Deleting…' : 'Delete this message?'),
+    h('button', { type: 'button', className: 'btn btn-small btn-danger', disabled: confirming.busy,
+      dataset: { testid: 'confirm-delete' }, onClick: () => this.confirmDelete() }, 'Delete'),
+    h('button', { type: 'button', className: 'btn btn-small', disabled: confirming.busy,
+      dataset: { testid: 'cancel-delete' }, onClick: () => this.cancelDelete() }, 'Cancel'),
+    confirming.error ? h('p', { className: 'edit-error', role: 'alert' }, confirming.error) : null);
   }
 
   statusLine(message, state) {
@@ -201,7 +396,12 @@ export class MessagePane {
         h('button', {
           type: 'button', className: 'link-button', dataset: { testid: 'retry' },
           onClick: () => this.opts.onRetry(message.client_msg_id),
-        }, 'Retry'));
+        }, 'Retry'),
+        ' · ',
+        h('button', {
+          type: 'button', className: 'link-button', dataset: { testid: 'discard' },
+          title: 'Remove this unsent message', onClick: () => this.opts.onDiscard(message.client_msg_id),
+        }, 'Discard'));
     }
     return null;
   }
