@@ -7,14 +7,10 @@ import tornado.web
 from handlers import events
 from handlers.base import SESSION_COOKIE, ApiHandler
 from models import chats, messages, users
-from models.db import DatabaseUnavailable, db, db_call, is_sqlite, run_blocking
+from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 
 logger = logging.getLogger(__name__)
-
-
-def _ping():
-    db.execute_sql("SELECT 1")
 
 
 class HealthHandler(ApiHandler):
@@ -26,7 +22,7 @@ class HealthHandler(ApiHandler):
                 "database": "sqlite" if is_sqlite() else "postgresql",
                 "connections": state.hub.connection_count()}
         try:
-            await asyncio.wait_for(db_call(_ping), timeout=5)
+            await asyncio.wait_for(db_call(ping), timeout=5)
         except (DatabaseUnavailable, asyncio.TimeoutError) as exc:
             body.update(status="error", db="error", detail=str(exc) or "database did not answer in 5 s")
             return self.send_json(body, 503)

@@ -116,6 +116,11 @@ async def run_blocking(fn, *args):
     return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
 
+def ping():
+    """The cheapest round trip to the database (health checks)."""
+    db.execute_sql("SELECT 1")
+
+
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
