@@ -7,6 +7,7 @@ import secrets
 import orjson
 import tornado.web
 
+from handlers import events
 from handlers.base import SESSION_COOKIE, BaseHandler
 from models import users
 from models.db import DatabaseUnavailable, db_call
@@ -94,7 +95,6 @@ class LogoutPage(PageHandler):
         user = await self.session_user()
         if user is not None:
             await db_call(users.revoke_session, user["session_id"])
-            from handlers import events
             events.close_session(self.state.bus, user["session_id"])
         self.clear_cookie(SESSION_COOKIE)
         self.redirect("/login")
