@@ -232,12 +232,15 @@ class MessageHandler(ApiHandler):
 
 
 class UpdatesHandler(ApiHandler):
-    """Catch-up after a reconnect: every message after ``after_id`` in all the caller's chats."""
+    """Catch-up after a reconnect: every message after ``after_id`` in all the caller's chats,
+    and with ``changed_since`` the earlier ones edited or deleted since then."""
 
     async def get(self):
         after_id = self.query_int("after_id", 0)
-        limit = self.query_int("limit", 500, minimum=1)
-        self.send_json(await db_call(messages.catch_up, self.current_user["id"], after_id, min(limit, 1000)))
+        limit = self.query_int("limit", 500)
+        changed_since = self.query_time("changed_since")
+        self.send_json(await db_call(messages.catch_up, self.current_user["id"], after_id, min(limit, 1000),
+                                     changed_since))
 
 
 class NotFoundHandler(ApiHandler):

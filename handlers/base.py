@@ -6,7 +6,7 @@ import orjson
 import tornado.web
 
 from models import users
-from models.db import DatabaseUnavailable, db_call, run_blocking
+from models.db import DatabaseUnavailable, db_call, parse_iso, run_blocking
 from models.errors import MAX_ID, AppError, bad_request, check_id
 
 logger = logging.getLogger(__name__)
@@ -158,6 +158,16 @@ class ApiHandler(BaseHandler):
             raise bad_request("invalid_query", f"Query parameter {name!r} must be between {minimum} and {MAX_ID}",
                               field=name)
         return value
+
+    def query_time(self, name):
+        """An ISO 8601 UTC time from the query string (a ``server_time`` the server gave out)."""
+        raw = self.get_query_argument(name, None)
+        if raw in (None, ""):
+            return None
+        try:
+            return parse_iso(raw)
+        except ValueError:
+            raise bad_request("invalid_query", f"Query parameter {name!r} must be an ISO 8601 time", field=name)
 
     def path_id(self, raw):
         """An id from the URL; one beyond any stored id simply does not exist."""

@@ -19,7 +19,7 @@ from handlers import events
 from handlers.base import SESSION_COOKIE, authenticate_token
 from handlers.hub import encode
 from models import chats, messages, users
-from models.db import DatabaseUnavailable, db_call, iso, utcnow
+from models.db import DatabaseUnavailable, db_call, iso, parse_iso, utcnow
 from models.errors import AppError, bad_request, check_id, invalid
 
 logger = logging.getLogger(__name__)
@@ -269,7 +269,13 @@ class ChatSocket(WebSocketHandler):
 
     async def on_catch_up(self, frame):
         after_id = _int_field(frame, "after_id")
-        page = await db_call(messages.catch_up, self.user_id, after_id)
+        changed_since = frame.get("changed_since")
+        if changed_since is not None:
+            try:
+                changed_since = parse_iso(changed_since if isinstance(changed_since, str) else "")
+            except ValueError:
+                raise invalid("invalid_field", "changed_since must be an ISO 8601 time", field="changed_since")
+        page = await db_call(messages.catch_up, self.user_id, after_id, 500, changed_since)
         self.send_event({"type": "catch_up", "after_id": after_id, **page})
 
     async def on_diagnostic_echo(self, frame):

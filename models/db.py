@@ -125,6 +125,14 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+def parse_iso(text):
+    """The inverse of :func:`iso`: a naive UTC datetime (ValueError when it is not a time)."""
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
 def iso(dt):
     """Serialise a stored UTC datetime as ISO 8601 with a Z suffix."""
     if dt is None:

@@ -1,4 +1,6 @@
 """Messages: validation, the batched write path, history and catch-up."""
+import datetime
+
 import peewee
 
 from models.chats import Chat, Membership, members_of_chats, require_membership
@@ -9,6 +11,8 @@ from models.users import BaseModel, User
 MAX_TEXT = 10_000
 MAX_CLIENT_MSG_ID = 64
 MAX_PAGE = 200
+CHANGE_OVERLAP = datetime.timedelta(seconds=5)
+MAX_CHANGES = 1000
 CHAT_LOCK_SPACE = 72_002  # first key of the per-chat advisory locks (PostgreSQL)
 
 
@@ -182,14 +186,29 @@ def history(user_id, chat_id, before_id=None, after_id=None, limit=50):
             "next_before_id": rows[0].id if rows and has_more else None}
 
 
-def catch_up(user_id, since_id, limit=500):
-    """Everything after ``since_id`` in all of the user's chats (one query), oldest first."""
+def catch_up(user_id, since_id, limit=500, changed_since=None):
+    """What a client missed: messages after ``since_id`` in all of the user's chats, oldest first.
+
+    With ``changed_since`` (a ``server_time`` from an earlier answer) it also
+    lists the messages up to ``since_id`` that were edited or deleted since
+    then, with a few seconds of overlap so that no change is lost to a clock
+    tick or a slow commit; applying one twice is harmless.
+    """
+    now = utcnow()
     mine = Membership.select(Membership.chat).where(Membership.user == user_id)
     rows = list(Message.select(Message, User).join(User)
                 .where(Message.chat.in_(mine) & (Message.id > since_id) & Message.deleted_at.is_null())
                 .order_by(Message.id).limit(limit + 1))
-    has_more = len(rows) > limit
-    return {"messages": [message_dict(m) for m in rows[:limit]], "has_more": has_more}
+    page = {"messages": [message_dict(m) for m in rows[:limit]], "has_more": len(rows) > limit,
+            "server_time": iso(now)}
+    if changed_since is not None:
+        since = changed_since - CHANGE_OVERLAP
+        changed = (Message.select(Message, User).join(User)
+                   .where(Message.chat.in_(mine) & (Message.id <= since_id)
+                          & ((Message.edited_at > since) | (Message.deleted_at > since)))
+                   .order_by(Message.id).limit(MAX_CHANGES))
+        page["changed"] = [message_dict(m) for m in changed]
+    return page
 
 
 def edit_message(user_id, message_id, text):

@@ -111,3 +111,27 @@ def test_edit_and_delete_own_messages(server, chat):
     ids = [m["id"] for m in server.request("GET", f"/api/chats/{chat_id}/messages", token).json()["messages"]]
     assert message["id"] not in ids
     assert_error(server.request("DELETE", f"/api/messages/{message['id']}", token), 404)
+
+
+def test_catch_up_reports_edits_and_deletions_since_a_server_time(server):
+    admin, user1 = server.login("admin"), server.login("user1")
+    general = server.chat_id(admin, "General")
+    kept, edited, deleted = (send(server, admin, general, t).json() for t in ("kept", "to edit", "to delete"))
+    mark = server.request("GET", f"/api/updates?after_id={deleted['id']}&limit=0", user1).json()
+    assert mark["messages"] == [] and mark["server_time"].endswith("Z")
+    server.request("PATCH", f"/api/messages/{edited['id']}", admin, {"text": "edited while away"})
+    server.request("DELETE", f"/api/messages/{deleted['id']}", admin)
+    got = server.request("GET", f"/api/updates?after_id={deleted['id']}&changed_since={mark['server_time']}",
+                         user1).json()
+    changes = {m["id"]: m for m in got["changed"]}
+    assert changes[edited["id"]]["text"] == "edited while away" and changes[edited["id"]]["edited_at"]
+    assert changes[deleted["id"]]["deleted"] is True and changes[deleted["id"]]["text"] == ""
+    assert kept["id"] not in changes or not changes[kept["id"]]["edited_at"]
+    assert_error(server.request("GET", "/api/updates?changed_since=yesterday", user1), 400, "invalid_query")
+    user2 = server.login("user2")  # a member of General too; someone outside the chat sees nothing
+    direct = server.chat_id(admin, "User One")
+    secret = send(server, admin, direct, "private").json()
+    server.request("PATCH", f"/api/messages/{secret['id']}", admin, {"text": "still private"})
+    got = server.request("GET", f"/api/updates?after_id={secret['id']}&changed_since={mark['server_time']}",
+                         user2).json()
+    assert secret["id"] not in {m["id"] for m in got["changed"]}

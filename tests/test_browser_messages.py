@@ -332,3 +332,31 @@ def test_discarding_a_failed_message_forgets_it(ui_server, new_page):
     expect(messages(page, "Welcome")).to_have_count(1)
     expect(messages(page, "Never mind")).to_have_count(0)
     assert_no_console_errors(page)
+
+
+def test_edits_and_deletions_made_while_offline_show_after_reconnecting(ui_server, new_page):
+    admin = ui_server.login("admin")
+    general = ui_server.chat_id(admin, "General")
+    post = lambda text: ui_server.request("POST", f"/api/chats/{general}/messages", admin, {"text": text}).json()
+    edited, deleted = post("Before the outage"), post("Gone during the outage")
+    page = new_page()
+    blocked = {"on": False}
+    sockets = intercept_sends(page, lambda frame: None, blocked=lambda: blocked["on"])
+    log_in(page, ui_server, "user1")
+    open_chat(page, general)
+    expect(messages(page, "Gone during the outage")).to_have_count(1)
+
+    blocked["on"] = True
+    sockets[-1].close(code=1006, reason="network went away")
+    expect(connection(page)).to_have_attribute("data-state", "reconnecting")
+    ui_server.request("PATCH", f"/api/messages/{edited['id']}", admin, {"text": "Edited during the outage"})
+    ui_server.request("DELETE", f"/api/messages/{deleted['id']}", admin)
+    expect(messages(page, "Before the outage")).to_have_count(1)  # nothing could arrive yet
+
+    blocked["on"] = False
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(connection(page)).to_have_attribute("data-state", "online")
+    expect(messages(page, "Edited during the outage")).to_have_count(1)
+    expect(messages(page, "Edited during the outage")).to_contain_text("(edited)")
+    expect(messages(page, "Gone during the outage")).to_have_count(0)
+    assert_no_console_errors(page)

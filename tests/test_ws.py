@@ -324,10 +324,14 @@ def test_catch_up_after_disconnect(server):
     client.close()
     missed = [server.request("POST", f"/api/chats/{general}/messages", admin, {"text": f"missed {i}"}).json()["id"]
               for i in range(5)]
-    client, _ = connected(server, user2)
-    client.send({"type": "catch_up", "after_id": last_seen})
+    client, hello = connected(server, user2)
+    server.request("PATCH", f"/api/messages/{last_seen}", admin, {"text": "seen, then edited"})
+    client.send({"type": "catch_up", "after_id": last_seen, "changed_since": hello["server_time"]})
     frame = client.recv_type("catch_up")
     assert [m["id"] for m in frame["messages"]] == missed and frame["has_more"] is False
+    assert [m["text"] for m in frame["changed"]] == ["seen, then edited"]
+    client.send({"type": "catch_up", "after_id": last_seen, "changed_since": "soon"})
+    assert client.recv_type("error")["code"] == "invalid_field"
     rest = server.request("GET", f"/api/updates?after_id={last_seen}", user2).json()
     assert [m["id"] for m in rest["messages"]] == missed
 

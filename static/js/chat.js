@@ -23,6 +23,7 @@ const OUTBOX_KEY = `cm_outbox_${me.id}`; // localStorage: this user's unacknowle
 const STORED_FIELDS = ['client_msg_id', 'chat_id', 'text', 'created_at', 'state', 'error', 'fatal'];
 const fetching = new Set();
 let lastSeenId = 0; // the highest message id this page has seen: catch-up starts after it
+let changedSince = null; // server time of the last catch-up: later edits and deletions are fetched on reconnect
 let openChatId = null;
 let synced = false;
 let held = null; // frames that arrive while a (re)sync runs
@@ -149,8 +150,11 @@ function disconnected() {
 
 /** The chat list from the server; after a reconnect, also every message missed meanwhile. */
 async function sync() {
+  // Taken before the chats load, so no edit or deletion can slip in between.
+  const mark = synced ? null : (await api('GET', '/api/updates?limit=0')).server_time;
   list.set(await api('GET', '/api/chats'));
   if (!synced) {
+    changedSince = mark;
     for (const chat of list.all()) if (chat.last_message) seen(chat.last_message.id);
     for (const entry of outbox.values()) if (!list.get(entry.chat_id)) settle(entry.client_msg_id); // chat left
     synced = true;
@@ -158,14 +162,20 @@ async function sync() {
     return;
   }
   if (openChatId && !list.get(openChatId)) closeChat();
+  let nextMark = null;
   for (let page = 0; page < CATCH_UP_PAGES; page += 1) {
-    const missed = await api('GET', `/api/updates?after_id=${lastSeenId}`);
+    const since = encodeURIComponent(changedSince);
+    const missed = await api('GET', `/api/updates?after_id=${lastSeenId}&changed_since=${since}`);
+    nextMark = nextMark || missed.server_time;
     missed.messages.forEach(receive);
+    (missed.changed || []).forEach(changed); // edited or deleted while this page was away
     if (!missed.has_more || !missed.messages.length) {
+      changedSince = nextMark;
       readOpenChat();
       return;
     }
   }
+  changedSince = nextMark;
   if (openChatId) pane.open(list.get(openChatId)); // too far behind: reload the open chat instead
 }
 
