@@ -47,11 +47,25 @@ class PostgresBus(LocalBus):
 
     # --- sending -------------------------------------------------------------------
 
-    def publish(self, event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None):
+    def publish(self, event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None,
+                local_only=False):
+        """Deliver here now; tell the other processes too, unless ``announce_in_transaction`` already did."""
         envelope = {"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
                     "exclude_user": exclude_user, "exclude_conn": exclude_conn, "control": control}
         self.hub.dispatch(envelope)
-        self._send_to_others(envelope)
+        if not local_only:
+            self._send_to_others(envelope)
+
+    def announce_in_transaction(self, events):
+        """NOTIFY ``(event, user_ids)`` pairs from inside the caller's transaction (a database thread).
+
+        PostgreSQL delivers notifications when that transaction commits, so the
+        other processes see new messages in commit order, which per chat is id order.
+        """
+        bus_store.notify_all(CHANNEL, [
+            orjson.dumps({"event": event, "user_ids": list(user_ids), "chat_ids": [], "exclude_user": None,
+                          "exclude_conn": None, "control": None, "origin": self.origin}).decode()
+            for event, user_ids in events])
 
     def _send_to_others(self, envelope):
         self._outgoing.append(orjson.dumps({**envelope, "origin": self.origin}).decode())

@@ -29,7 +29,10 @@ class LocalBus:
     def __init__(self):
         self.hub = None
 
-    def publish(self, event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None):
+    announce_in_transaction = None  # nobody else to tell
+
+    def publish(self, event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None,
+                local_only=False):
         self.hub.dispatch({"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
                            "exclude_user": exclude_user, "exclude_conn": exclude_conn,
                            "control": control})

@@ -50,7 +50,8 @@ class MessageWriter:
         while self._queue:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             try:
-                results = await db_call(store_messages, [request for request, _, _ in batch])
+                results = await db_call(store_messages, [request for request, _, _ in batch],
+                                        self.bus.announce_in_transaction)
             except DatabaseUnavailable as exc:  # nobody in the batch is acked
                 logger.warning("Message batch of %s failed: %s", len(batch), exc)
                 for _, _, future in batch:
@@ -69,7 +70,7 @@ class MessageWriter:
 
     async def _store_alone(self, request):
         try:
-            return (await db_call(store_messages, [request]))[0]
+            return (await db_call(store_messages, [request], self.bus.announce_in_transaction))[0]
         except AppError as exc:
             return {"error": exc}
         except DatabaseUnavailable:
@@ -87,7 +88,8 @@ class MessageWriter:
         if result["created"]:
             self.bus.publish({"type": "new_message", "message": message},
                              user_ids=result["member_ids"],
-                             exclude_conn=origin.conn_id if origin else None)
+                             exclude_conn=origin.conn_id if origin else None,
+                             local_only=self.bus.announce_in_transaction is not None)
         if origin is not None:
             origin.send_event({"type": "message_ack", "client_msg_id": message["client_msg_id"],
                                "message": message})

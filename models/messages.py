@@ -72,7 +72,7 @@ def clean_client_msg_id(value):
     return value
 
 
-def store_messages(requests):
+def store_messages(requests, announce=None):
     """Store a batch of sends in one transaction.
 
     ``requests`` is a list of dicts with sender_id, chat_id, text (already
@@ -80,6 +80,8 @@ def store_messages(requests):
     ``{"message": {...}, "created": bool, "member_ids": [...]}`` or
     ``{"error": AppError}``.  A retried client_msg_id returns the stored
     message with ``created`` false.  Ids are assigned in request order.
+    ``announce``, when given, is called inside the transaction with
+    ``(new_message event, member ids)`` pairs for the messages created.
     """
     pairs = {(r["chat_id"], r["sender_id"]) for r in requests}
     chat_ids = {c for c, _ in pairs}
@@ -154,9 +156,11 @@ def store_messages(requests):
                 (Membership.chat == chat_id) & (Membership.user == sender_id)
                 & (Membership.last_read_message_id < last_id)).execute()
     members = members_of_chats(list(touched))
-    for result in results:
-        if result.get("created"):
-            result["member_ids"] = members[result["message"]["chat_id"]]
+    created = [r for r in results if r.get("created")]
+    for result in created:
+        result["member_ids"] = members[result["message"]["chat_id"]]
+    if announce and created:
+        announce([({"type": "new_message", "message": r["message"]}, r["member_ids"]) for r in created])
     return results
 
 

@@ -85,3 +85,22 @@ def test_stopped_process_users_go_offline_elsewhere(two_processes):
     assert b.request("GET", "/api/users?q=user1", admin).json()["users"][0]["online"] is True
     assert a.terminate() == 0
     assert b.request("GET", "/api/users?q=user1", admin).json()["users"][0]["online"] is False
+
+
+def test_concurrent_senders_on_two_processes_reach_a_receiver_in_id_order(two_processes):
+    a, b = two_processes
+    admin, user1 = a.login("admin"), b.login("user1")
+    general = a.chat_id(admin, "General")
+    receiver = connected(a, a.login("user2"))
+    senders = [connected(a, admin), connected(b, user1)]
+    count = 150
+    for n in range(count):
+        for index, sender in enumerate(senders):
+            sender.send({"type": "send_message", "chat_id": general, "text": f"p{index}-{n}",
+                         "client_msg_id": f"p{index}-{n}"})
+    received = []
+    while len(received) < 2 * count:
+        frame = receiver.recv(20)
+        if frame["type"] == "new_message":
+            received.append(frame["message"]["id"])
+    assert received == sorted(received) and len(set(received)) == 2 * count
