@@ -33,7 +33,8 @@ USERS = [("admin", "admin123"), ("user1", "user1pass"), ("user2", "user2pass")]
 
 def start_server(data_dir, database_url, batch):
     argv = [sys.executable, os.path.join(ROOT, "server.py"), "--port", "0", "--data-dir", data_dir,
-            "--log-level", "WARNING", "--write-batch-max", str(batch), "--ws-outbox-bytes", str(64 * 2 ** 20)]
+            "--log-level", "WARNING", "--write-batch-max", str(batch), "--ws-outbox-bytes", str(64 * 2 ** 20),
+            "--message-rate", "0"]
     if database_url:
         argv += ["--database-url", database_url]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE)

@@ -11,7 +11,7 @@ import tornado.web
 from handlers import api, diagnostics, pages, ws
 from handlers.backplane import PostgresBus
 from handlers.hub import Hub, LocalBus
-from handlers.throttle import LoginThrottle
+from handlers.throttle import LoginThrottle, SendRateLimiter
 from handlers.writer import MessageWriter
 from models import users
 from models.db import db_call
@@ -59,6 +59,7 @@ def make_app(config):
         writer=MessageWriter(bus, config["write_batch_max"]),
         throttle=LoginThrottle(config["login_max_failures"], config["login_max_failures_per_address"],
                                config["login_window"]),
+        send_limiter=SendRateLimiter(config["message_rate"], config["message_burst"]),
         jinja=jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
                                  autoescape=True),
     )

@@ -1,4 +1,4 @@
-"""Login throttling: failed attempts counted per address and per username in a sliding window."""
+"""Throttles kept in memory: failed logins per address and username, and message sends per user."""
 import collections
 import math
 import time
@@ -47,3 +47,29 @@ class LoginThrottle:
         if len(times) < limit:
             return 0
         return max(1, math.ceil(times[0] + self.window - now))
+
+
+class SendRateLimiter:
+    """A token bucket per user: ``rate`` messages a second on average, bursts up to ``burst``.
+
+    A rate of 0 turns it off.
+    """
+
+    def __init__(self, rate, burst, clock=time.monotonic):
+        self.rate = rate
+        self.burst = max(burst, 1)
+        self.clock = clock
+        self._buckets = {}  # user id -> (tokens, last refill)
+
+    def retry_after(self, user_id):
+        """Take one send for ``user_id``; 0 when allowed, else seconds until one is."""
+        if not self.rate:
+            return 0
+        now = self.clock()
+        tokens, last = self._buckets.get(user_id, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self._buckets[user_id] = (tokens, now)
+            return max(1, math.ceil((1 - tokens) / self.rate))
+        self._buckets[user_id] = (tokens - 1, now)
+        return 0

@@ -227,6 +227,9 @@ class ChatSocket(WebSocketHandler):
         self.send_event({"type": "pong", "server_time": iso(utcnow()), "id": frame.get("id")})
 
     async def on_send_message(self, frame):
+        wait = self.state.send_limiter.retry_after(self.user_id)
+        if wait:
+            raise AppError(429, "rate_limited", f"Sending too fast. Try again in {wait} s.", retry_after=wait)
         request = {"sender_id": self.user_id, "chat_id": _int_field(frame, "chat_id"),
                    "text": messages.clean_text(frame.get("text")),
                    "client_msg_id": messages.clean_client_msg_id(frame.get("client_msg_id"))}

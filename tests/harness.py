@@ -21,6 +21,7 @@ TEST_SETTINGS = {
     "login_max_failures_per_address": "1000",
     "login_window": "60",
     "ws_auth_timeout": "1",
+    "message_rate": "0",  # the load tests send far faster than a person; test_send_rate_limit turns it on
 }
 
 

@@ -35,3 +35,15 @@ def test_memory_is_swept():
     clock.now += 11
     throttle.failed("9.9.9.9", "late")
     assert len(throttle._failures) == 2
+
+
+def test_send_rate_limiter_allows_bursts_then_the_average_rate():
+    from handlers.throttle import SendRateLimiter
+    clock = Clock()
+    limiter = SendRateLimiter(rate=2, burst=3, clock=clock)
+    assert [limiter.retry_after(7) for _ in range(3)] == [0, 0, 0]
+    assert limiter.retry_after(7) == 1 and limiter.retry_after(8) == 0  # per user
+    clock.now += 0.5
+    assert limiter.retry_after(7) == 0  # one more token after half a second at 2/s
+    assert limiter.retry_after(7) >= 1
+    assert SendRateLimiter(rate=0, burst=1).retry_after(7) == 0  # off

@@ -433,3 +433,20 @@ def test_silent_peer_is_dropped_by_server_pings(server_factory):
     answering.send({"type": "ping", "id": 1})
     assert answering.recv_type("pong")["id"] == 1
     silent.close()
+
+
+def test_send_rate_limit(server_factory):
+    server = server_factory(message_rate=1, message_burst=3)
+    token = server.login("user1")
+    general = server.chat_id(token, "General")
+    client, _ = connected(server, token)
+    for n in range(4):
+        client.send({"type": "send_message", "chat_id": general, "text": f"r{n}", "client_msg_id": f"rl{n}"})
+    frames = [client.recv() for _ in range(4)]  # the refusal may come before the acks, which wait for the commit
+    assert [f["client_msg_id"] for f in frames if f["type"] == "message_ack"] == ["rl0", "rl1", "rl2"]
+    error = next(f for f in frames if f["type"] == "error")
+    assert error["code"] == "rate_limited" and error["client_msg_id"] == "rl3" and error["retry_after"] >= 1
+    r = server.request("POST", f"/api/chats/{general}/messages", token, {"text": "via REST"})
+    assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
+    texts = [m["text"] for m in server.request("GET", f"/api/chats/{general}/messages", token).json()["messages"]]
+    assert "r3" not in texts and "via REST" not in texts

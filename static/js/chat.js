@@ -15,7 +15,7 @@ const root = $('app');
 const me = { id: Number(root.dataset.userId), name: root.dataset.displayName };
 const ACK_TIMEOUT = 15_000;
 const CATCH_UP_PAGES = 10;
-const RETRYABLE = new Set(['db_unavailable', 'internal_error']); // other send errors need the user
+const RETRYABLE = new Set(['db_unavailable', 'internal_error', 'rate_limited']); // other send errors need the user
 
 const online = new Set();
 const outbox = new Map(); // client_msg_id -> {client_msg_id, chat_id, text, created_at, state, error, fatal, timer}
