@@ -201,7 +201,7 @@ class MessagesHandler(ApiHandler):
 
     async def post(self, chat_id):
         body = self.json_body()
-        self.check_send_rate()
+        self.state.send_limiter.check(self.current_user["id"])
         request = {"sender_id": self.current_user["id"], "chat_id": self.path_id(chat_id),
                    "text": messages.clean_text(body.get("text")),
                    "client_msg_id": messages.clean_client_msg_id(body.get("client_msg_id"))}

@@ -16,7 +16,7 @@ import orjson
 import psycopg2
 from tornado.ioloop import IOLoop, PeriodicCallback
 
-from handlers.hub import LocalBus
+from handlers.hub import LocalBus, make_envelope
 from models import bus as bus_store
 from models.db import db_call
 
@@ -47,28 +47,20 @@ class PostgresBus(LocalBus):
 
     # --- sending -------------------------------------------------------------------
 
-    def publish(self, event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None,
-                local_only=False):
-        """Deliver here now; tell the other processes too, unless ``announce_in_transaction`` already did."""
-        envelope = {"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
-                    "exclude_user": exclude_user, "exclude_conn": exclude_conn, "control": control}
-        self.hub.dispatch(envelope)
-        if not local_only:
-            self._send_to_others(envelope)
-
     def announce_in_transaction(self, events):
         """NOTIFY ``(event, user_ids)`` pairs from inside the caller's transaction (a database thread).
 
         PostgreSQL delivers notifications when that transaction commits, so the
         other processes see new messages in commit order, which per chat is id order.
         """
-        bus_store.notify_all(CHANNEL, [
-            orjson.dumps({"event": event, "user_ids": list(user_ids), "chat_ids": [], "exclude_user": None,
-                          "exclude_conn": None, "control": None, "origin": self.origin}).decode()
-            for event, user_ids in events])
+        bus_store.notify_all(CHANNEL, [self._encode(make_envelope(event, user_ids)) for event, user_ids in events])
 
-    def _send_to_others(self, envelope):
-        self._outgoing.append(orjson.dumps({**envelope, "origin": self.origin}).decode())
+    def _encode(self, envelope):
+        return orjson.dumps({**envelope, "origin": self.origin}).decode()
+
+    def relay(self, envelope):
+        """Queue for NOTIFY; one sender task keeps publish order."""
+        self._outgoing.append(self._encode(envelope))
         if self._sender is None or self._sender.done():
             self._sender = asyncio.ensure_future(self._send_queued())
 
@@ -93,8 +85,7 @@ class PostgresBus(LocalBus):
         """Tell the other processes who is online here, so a crashed process's users expire."""
         self.hub.expire_silent_processes()
         online = sorted(self.hub.online) if online is None else online
-        self._send_to_others({"event": None, "user_ids": [], "chat_ids": [],
-                              "control": {"action": "presence_sync", "online": online}})
+        self.relay(make_envelope(None, control={"action": "presence_sync", "online": online}))
 
     async def flush(self):
         """At shutdown: say that nobody is online here any more, then send what is queued."""

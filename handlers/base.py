@@ -176,11 +176,6 @@ class ApiHandler(BaseHandler):
             raise AppError(404, "not_found", f"No object with id {raw[:20]}")
         return value
 
-    def check_send_rate(self):
-        wait = self.state.send_limiter.retry_after(self.current_user["id"])
-        if wait:
-            raise AppError(429, "rate_limited", f"Sending too fast. Try again in {wait} s.", retry_after=wait)
-
     def require_admin(self):
         if not self.current_user.get("is_admin"):
             raise AppError(403, "admin_only", "Only administrators may do this")

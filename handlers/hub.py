@@ -19,6 +19,12 @@ logger = logging.getLogger(__name__)
 PRESENCE_SYNC_EXPIRY = 90.0  # seconds without news from a process before its users count as offline
 
 
+def make_envelope(event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None):
+    """What travels through a bus: the event and its audience."""
+    return {"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
+            "exclude_user": exclude_user, "exclude_conn": exclude_conn, "control": control}
+
+
 def encode(event):
     return orjson.dumps(event).decode()
 
@@ -31,11 +37,15 @@ class LocalBus:
 
     announce_in_transaction = None  # nobody else to tell
 
-    def publish(self, event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None,
-                local_only=False):
-        self.hub.dispatch({"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
-                           "exclude_user": exclude_user, "exclude_conn": exclude_conn,
-                           "control": control})
+    def publish(self, event, local_only=False, **audience):
+        """Deliver ``event`` to the audience (see ``make_envelope``) and hand it to ``relay``."""
+        envelope = make_envelope(event, **audience)
+        self.hub.dispatch(envelope)
+        if not local_only:
+            self.relay(envelope)
+
+    def relay(self, envelope):
+        """Pass an envelope on to other processes: nobody else in-process."""
 
     def start(self):
         """Nothing to connect to in-process."""

@@ -15,6 +15,7 @@ from models.errors import AppError
 
 logger = logging.getLogger(__name__)
 JS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static", "js")
+APP_MODULES = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not n.startswith("diagnostics"))
 
 
 class PageHandler(BaseHandler):
@@ -41,8 +42,7 @@ class PageHandler(BaseHandler):
 
     def import_map(self):
         """``/static/js/x.js`` -> ``static_url('js/x.js')`` so modules imported by modules are cache-busted too."""
-        names = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not n.startswith("diagnostics"))
-        return {"imports": {f"/static/js/{n}": self.static_url(f"js/{n}") for n in names}}
+        return {"imports": {f"/static/js/{n}": self.static_url(f"js/{n}") for n in APP_MODULES}}
 
 
 class IndexHandler(PageHandler):

@@ -3,6 +3,8 @@ import collections
 import math
 import time
 
+from models.errors import AppError
+
 
 class LoginThrottle:
     def __init__(self, max_per_user, max_per_address, window_seconds, clock=time.monotonic):
@@ -73,3 +75,9 @@ class SendRateLimiter:
             return max(1, math.ceil((1 - tokens) / self.rate))
         self._buckets[user_id] = (tokens - 1, now)
         return 0
+
+    def check(self, user_id):
+        """Take one send, or raise ``rate_limited`` (REST answers 429, the WebSocket an error frame)."""
+        wait = self.retry_after(user_id)
+        if wait:
+            raise AppError(429, "rate_limited", f"Sending too fast. Try again in {wait} s.", retry_after=wait)

@@ -17,6 +17,10 @@ from models.messages import store_messages
 logger = logging.getLogger(__name__)
 
 
+def not_stored_db():
+    return AppError(503, "db_unavailable", "The database is unreachable; message not stored")
+
+
 class MessageWriter:
     def __init__(self, bus, max_batch=256):
         self.bus = bus
@@ -30,7 +34,8 @@ class MessageWriter:
         return len(self._queue)
 
     async def submit(self, request, origin=None):
-        """Queue one send; resolves to the store result once it is committed and published.
+        """Queue one send; resolves to the store result (``{"error": AppError}`` when it was not
+        stored) once it is committed and published.
 
         ``origin`` is the sending connection: it gets ``message_ack`` in order
         with everything else it receives, and no ``new_message`` copy.
@@ -54,10 +59,7 @@ class MessageWriter:
                                         self.bus.announce_in_transaction)
             except DatabaseUnavailable as exc:  # nobody in the batch is acked
                 logger.warning("Message batch of %s failed: %s", len(batch), exc)
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
+                results = [{"error": not_stored_db()} for _ in batch]
             except Exception:
                 # One item broke the transaction: store them one by one so only that one fails.
                 logger.exception("Message batch of %s failed; retrying one by one", len(batch))
@@ -74,7 +76,7 @@ class MessageWriter:
         except AppError as exc:
             return {"error": exc}
         except DatabaseUnavailable:
-            return {"error": AppError(503, "db_unavailable", "The database is unreachable; message not stored")}
+            return {"error": not_stored_db()}
         except Exception:
             logger.exception("Message from user %s to chat %s could not be stored",
                              request["sender_id"], request["chat_id"])

@@ -227,9 +227,7 @@ class ChatSocket(WebSocketHandler):
         self.send_event({"type": "pong", "server_time": iso(utcnow()), "id": frame.get("id")})
 
     async def on_send_message(self, frame):
-        wait = self.state.send_limiter.retry_after(self.user_id)
-        if wait:
-            raise AppError(429, "rate_limited", f"Sending too fast. Try again in {wait} s.", retry_after=wait)
+        self.state.send_limiter.check(self.user_id)
         request = {"sender_id": self.user_id, "chat_id": _int_field(frame, "chat_id"),
                    "text": messages.clean_text(frame.get("text")),
                    "client_msg_id": messages.clean_client_msg_id(frame.get("client_msg_id"))}
@@ -240,13 +238,7 @@ class ChatSocket(WebSocketHandler):
             await task  # stop reading this socket until the backlog shrinks
 
     async def _send(self, request):
-        try:
-            result = await self.state.writer.submit(request, origin=self)
-        except DatabaseUnavailable:
-            result = {"error": AppError(503, "db_unavailable", "The database is unreachable; message not stored")}
-        except Exception:
-            logger.exception("Storing a message from user %s failed", self.user_id)
-            result = {"error": AppError(500, "internal_error", "Message not stored")}
+        result = await self.state.writer.submit(request, origin=self)
         if "error" in result:
             self.send_error(result["error"], request["client_msg_id"])
         else:

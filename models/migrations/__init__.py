@@ -4,6 +4,7 @@ Each module ``NNNN_name.py`` defines ``up(migrator, database)``; the models it
 needs are frozen inside it, so later changes to ``models/`` never change what an
 old migration does.  Applied names are kept in ``schema_migrations``.
 """
+import functools
 import importlib
 import logging
 import pkgutil
@@ -27,8 +28,15 @@ class SchemaMigration(peewee.Model):
 
 
 def available():
+    """The migration names shipped with this code, in order."""
+    return list(_shipped())
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped():
+    """Read once: the files do not change while the process runs."""
     names = [m.name for m in pkgutil.iter_modules(__path__) if m.name[:4].isdigit()]
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 def applied():
