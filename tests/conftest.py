@@ -127,16 +127,13 @@ def ui_server(tmp_path):
 @pytest.fixture
 def new_page(browser):
     """Open pages in fresh browser contexts; console errors are collected on ``page.console_errors``."""
+    from tests.browser import track_console
     contexts = []
 
     def make(viewport=None):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
         contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-        return page
+        return track_console(context.new_page())
 
     yield make
     for context in contexts:

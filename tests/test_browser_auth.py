@@ -4,15 +4,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser_ui import assert_no_console_errors, log_in
+from tests.browser import assert_no_console_errors, log_in, submit_login
 
 pytestmark = pytest.mark.browser
-
-
-def submit_login(page, username, password):
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
 
 
 def test_bad_login_shows_an_error_and_throttling_says_how_long(ui_server, new_page):

@@ -10,6 +10,7 @@ import jwt
 import pytest
 
 from models.users import issue_access_token
+from tests.browser import login_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -122,14 +123,6 @@ def screenshot(page, name, tmp_path):
     """Into docs/screenshots when CM_SCREENSHOT_DIR says so (to refresh the docs), else a temp folder."""
     folder = os.environ.get("CM_SCREENSHOT_DIR") or str(tmp_path)
     page.screenshot(path=os.path.join(folder, name), full_page=True)
-
-
-def login_in_browser(page, server, username, password):
-    page.goto(server.url + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
 
 
 def run_checks(page, timeout=30000):

@@ -6,18 +6,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser_ui import (assert_no_console_errors, connection, direct_chat, entry, intercept_sends, log_in,
-                                   messages, open_chat, send, stored_texts, user_id)
+from tests.browser import (assert_no_console_errors, connection, direct_chat, entry, intercept_sends, log_in, messages,
+                           open_chat, send, stored, stored_texts, user_id)
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
 
 SENT = re.compile(r"^\d+$")
-
-
-def stored(server, token, chat_id):
-    page = server.request("GET", f"/api/chats/{chat_id}/messages?limit=200", token).json()
-    return page["messages"]
 
 
 def outbox(page, uid):

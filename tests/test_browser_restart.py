@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.harness import SubprocessServer, config_argv
-from tests.test_browser_ui import connection, log_in, messages, open_chat, send, stored_texts
+from tests.browser import connection, log_in, messages, open_chat, send, stored_texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

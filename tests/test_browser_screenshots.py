@@ -10,7 +10,7 @@ import pathlib
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser_ui import assert_no_console_errors, entry, log_in, messages, open_chat, user_id
+from tests.browser import assert_no_console_errors, entry, log_in, messages, open_chat, user_id
 
 pytestmark = pytest.mark.browser
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs" / "screenshots"

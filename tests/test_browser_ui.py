@@ -6,10 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import (another_tab, assert_no_console_errors, badge, connection, direct_chat, entry, first_entry,
+                           intercept_sends, log_in, messages, open_chat, send, stored_texts, user_id)
+
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
-
-PASSWORDS = {"admin": "admin123", "user1": "user1pass", "user2": "user2pass"}
 
 # The contract's console snippet, verbatim apart from the host and a log the test can read.
 CONSOLE_SNIPPET = """
@@ -21,85 +22,6 @@ ws.onopen = () => { console.log('OPENED'); snippetLog.push({event: 'open', ready
 ws.onmessage = (e) => snippetLog.push({event: 'message', data: e.data})
 ws.onclose = (e) => snippetLog.push({event: 'close', code: e.code, reason: e.reason})
 """
-
-
-# --- helpers (also used by the other test_browser_* modules) ------------------------------
-
-def log_in(page, server, username, password=None):
-    """Log in through the form and wait until the chat page is online."""
-    page.goto(server.url + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password or PASSWORDS[username])
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
-    expect(connection(page)).to_have_attribute("data-state", "online")
-    return page
-
-
-def another_tab(page, server):
-    """A second tab of the same browser (same cookie and localStorage)."""
-    tab = page.context.new_page()
-    tab.console_errors = []
-    tab.on("console", lambda msg: msg.type == "error" and tab.console_errors.append(msg.text))
-    tab.on("pageerror", lambda exc: tab.console_errors.append(str(exc)))
-    tab.goto(server.url + "/")
-    expect(connection(tab)).to_have_attribute("data-state", "online")
-    return tab
-
-
-def connection(page):
-    return page.locator("[data-testid=connection-status]")
-
-
-def entry(page, chat_id):
-    return page.locator(f'[data-testid=chat-list] [data-chat-id="{chat_id}"]')
-
-
-def badge(page, chat_id):
-    return entry(page, chat_id).locator("[data-testid=unread-count]")
-
-
-def first_entry(page):
-    return page.locator("[data-testid=chat-list] > [data-chat-id]").first
-
-
-def messages(page, text=None):
-    found = page.locator("#message-list [data-testid=message]")
-    return found.filter(has_text=text) if text else found
-
-
-def open_chat(page, chat_id):
-    entry(page, chat_id).click()
-    expect(page.locator("[data-testid=composer]")).to_be_visible()
-    expect(page.locator("#history-status")).not_to_have_text(re.compile("Loading"))
-
-
-def send(page, text):
-    composer = page.locator("[data-testid=composer]")
-    composer.fill(text)
-    composer.press("Enter")
-
-
-def user_id(server, token, username):
-    found = server.request("GET", f"/api/users?q={username}", token).json()["users"]
-    return next(u["id"] for u in found if u["username"] == username)
-
-
-def direct_chat(server, token, other_username):
-    other = user_id(server, token, other_username)
-    response = server.request("POST", "/api/chats", token, {"type": "direct", "user_id": other})
-    assert response.status_code in (200, 201), response.text
-    return response.json()["id"]
-
-
-def stored_texts(server, token, chat_id):
-    page = server.request("GET", f"/api/chats/{chat_id}/messages?limit=200", token).json()
-    return [m["text"] for m in page["messages"]]
-
-
-def assert_no_console_errors(*pages):
-    for page in pages:
-        assert page.console_errors == [], page.console_errors
 
 
 # --- the contract's console snippet ------------------------------------------------------------
@@ -308,39 +230,6 @@ def test_composer_enter_shift_enter_and_limits(ui_server, new_page):
     texts = stored_texts(ui_server, admin, general)
     assert texts[-1] == "line one\nline two" and not any(t.startswith("xxx") for t in texts)
     assert_no_console_errors(page)
-
-
-REFUSALS = {"db_unavailable": "The database is unreachable; message not stored"}
-
-
-def intercept_sends(page, refusal, blocked=lambda: False):
-    """Stand between the page and the server's /ws.
-
-    ``refusal(frame)`` gets every send_message frame and returns an error code
-    to answer it with instead of passing it on (or None); while ``blocked()``
-    is true, new sockets are closed at once.  Returns the open routes.
-    """
-    sockets = []
-
-    def route(ws):
-        if blocked():
-            ws.close(code=1013, reason="try again later")
-            return
-        server = ws.connect_to_server()
-        sockets.append(ws)
-
-        def from_page(message):
-            frame = json.loads(message)
-            code = refusal(frame) if frame.get("type") == "send_message" else None
-            if code:
-                ws.send(json.dumps({"type": "error", "code": code, "message": REFUSALS.get(code, "Refused"),
-                                    "client_msg_id": frame["client_msg_id"]}))
-                return
-            server.send(message)
-        ws.on_message(from_page)
-
-    page.route_web_socket(re.compile(r"/ws\?"), route)
-    return sockets
 
 
 def test_failed_message_shows_retry_and_retry_sends_it_once(ui_server, new_page):
