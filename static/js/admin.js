@@ -4,6 +4,7 @@ import { avatar, formatListTime, h } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
 const myId = Number($('admin').dataset.userId);
+const MIN_PASSWORD = Number($('admin').dataset.minPassword); // served by the server, which enforces it
 let users = [];
 let resetting = null;
 
@@ -63,8 +64,8 @@ async function create(event) {
     password: form.elements.password.value,
     is_admin: form.elements.is_admin.checked,
   };
-  if (!body.username || body.password.length < 8) {
-    say($('create-error'), 'A username and a password of at least 8 characters are needed.');
+  if (!body.username || body.password.length < MIN_PASSWORD) {
+    say($('create-error'), `A username and a password of at least ${MIN_PASSWORD} characters are needed.`);
     return;
   }
   try {
@@ -99,8 +100,8 @@ function askPassword(user) {
 async function setPassword(event) {
   event.preventDefault();
   const password = event.target.elements.password.value;
-  if (password.length < 8) {
-    say($('password-error'), 'The password needs at least 8 characters.');
+  if (password.length < MIN_PASSWORD) {
+    say($('password-error'), `The password needs at least ${MIN_PASSWORD} characters.`);
     return;
   }
   try {

@@ -247,11 +247,12 @@ async function runChecks() {
   await tableLoaded;
   log('•', '--- Running the checks ---');
   const idleBox = $('#idle-enabled');
+  const idleInput = $('#idle-seconds'); // its default is the server's idle test length
   const ctx = {
     log, fetch: loggedFetch, pickToken, storeRenewed, xsrf,
     codes: table.close_codes, tokenErrors: table.token_errors,
     wsPath: root.dataset.wsPath, wsOverride: $('#ws-url-input').value.trim(),
-    idleSeconds: idleBox.checked ? Math.max(1, Number($('#idle-seconds').value) || 65) : null,
+    idleSeconds: idleBox.checked ? Math.max(1, Number(idleInput.value) || Number(idleInput.defaultValue)) : null,
     progress: () => {},
   };
   current = ctx;
