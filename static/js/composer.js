@@ -1,14 +1,14 @@
 // The composer: Enter sends, Shift+Enter breaks the line, limits checked before sending,
 // typing notices while the user types, and a draft kept per chat.
-export const MAX_TEXT = 10_000;
 const TYPING_EVERY = 2_500;
-const COUNTER_FROM = 9_000;
+const COUNTER_FROM = 0.9; // the counter shows from this share of the limit
 
 export class Composer {
-  /** els: {form, input, error, counter}; opts: {onSend(text) -> bool, onTyping()}. */
+  /** els: {form, input, error, counter}; opts: {maxText (served by the page), onSend(text) -> bool, onTyping()}. */
   constructor(els, opts) {
     Object.assign(this, els);
     this.opts = opts;
+    this.maxText = opts.maxText;
     this.drafts = new Map();
     this.chatId = null;
     this.lastTyping = 0;
@@ -43,7 +43,7 @@ export class Composer {
   changed() {
     this.resize();
     this.updateCounter();
-    if (this.error.textContent && this.input.value.trim().length <= MAX_TEXT) this.showError('');
+    if (this.error.textContent && this.input.value.trim().length <= this.maxText) this.showError('');
     const now = Date.now();
     if (this.input.value.trim() && now - this.lastTyping > TYPING_EVERY) {
       this.lastTyping = now;
@@ -57,9 +57,9 @@ export class Composer {
       this.showError('Type a message before sending.', 4000);
       return;
     }
-    if (text.length > MAX_TEXT) {
+    if (text.length > this.maxText) {
       this.showError(`This message is ${text.length.toLocaleString()} characters long; `
-        + `the limit is ${MAX_TEXT.toLocaleString()}. Shorten it or split it.`);
+        + `the limit is ${this.maxText.toLocaleString()}. Shorten it or split it.`);
       return;
     }
     if (this.opts.onSend(text)) {
@@ -81,9 +81,9 @@ export class Composer {
 
   updateCounter() {
     const length = this.input.value.trim().length;
-    this.counter.hidden = length < COUNTER_FROM;
-    this.counter.textContent = `${length.toLocaleString()} / ${MAX_TEXT.toLocaleString()}`;
-    this.counter.classList.toggle('over', length > MAX_TEXT);
+    this.counter.hidden = length < COUNTER_FROM * this.maxText;
+    this.counter.textContent = `${length.toLocaleString()} / ${this.maxText.toLocaleString()}`;
+    this.counter.classList.toggle('over', length > this.maxText);
   }
 
   /** Grow with the text up to a few lines, then scroll. */

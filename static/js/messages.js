@@ -1,17 +1,16 @@
-// The message pane: history with paging, day separators, own/pending/failed messages, typing,
-// and editing or deleting one's own messages in place.
+// The message pane: history with paging, day separators, own/pending/failed messages
+// (editing and deleting in place are editing.js's).
 import { api } from './api.js';
-import { MAX_TEXT } from './composer.js';
 import { avatar, dayKey, formatDay, formatTime, h, linkify, syncChildren } from './dom.js';
+import { MessageEditing } from './editing.js';
 
 const PAGE = 50;
 const GROUP_WITHIN = 5 * 60_000;
-const TYPING_SHOWN = 4_000;
 const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
 
 export class MessagePane {
   /**
-   * els: {scroller, list, status, typing}; opts: {me, pendingFor(chatId), onLoaded(newestId),
+   * els: {scroller, list, status}; opts: {me, maxText, pendingFor(chatId), onLoaded(newestId),
    * onRetry(clientMsgId), onDiscard(clientMsgId), onEdit(message, text) -> Promise,
    * onDelete(message) -> Promise}.
    */
@@ -19,6 +18,10 @@ export class MessagePane {
     Object.assign(this, els);
     this.opts = opts;
     this.chat = null;
+    this.editing = new MessageEditing({
+      list: this.list, maxText: opts.maxText, find: (id) => this.byId.get(id), render: () => this.render(),
+      onEdit: opts.onEdit, onDelete: opts.onDelete,
+    });
     this.reset();
     this.scroller.addEventListener('scroll', () => {
       if (this.scroller.scrollTop < 150) this.loadOlder();
@@ -33,9 +36,7 @@ export class MessagePane {
     this.nextBeforeId = null;
     this.loading = false;
     this.generation = (this.generation || 0) + 1;
-    this.editor = null; // {id, input, error, busy}: the own message being edited
-    this.confirming = null; // {id, error, busy}: the own message whose deletion awaits a yes
-    this.clearTyping();
+    this.editing.reset();
   }
 
   get chatId() {
@@ -107,7 +108,6 @@ export class MessagePane {
   add(message) {
     if (message.chat_id !== this.chatId || message.deleted) return;
     this.byId.set(message.id, message);
-    this.clearTyping(message.sender_id);
     this.render({ toBottom: message.sender_id === this.opts.me.id });
   }
 
@@ -117,132 +117,13 @@ export class MessagePane {
     if (message.deleted) {
       const hadFocus = this.nodes.get(this.key(message))?.contains(document.activeElement);
       this.byId.delete(message.id);
-      if (this.editor && this.editor.id === message.id) this.editor = null;
-      if (this.confirming && this.confirming.id === message.id) this.confirming = null;
+      this.editing.forget(message.id);
       this.render({});
       if (hadFocus) this.scroller.focus();
       return;
     }
     this.byId.set(message.id, message);
     this.render({});
-  }
-
-  // --- editing and deleting one's own messages ---------------------------------------
-
-  startEdit(message) {
-    this.confirming = null;
-    const input = h('textarea', {
-      className: 'edit-input', rows: 1, 'aria-label': 'Edit message', dataset: { testid: 'edit-input' },
-      onKeydown: (event) => {
-        if (event.key === 'Escape') {
-          event.preventDefault();
-          event.stopPropagation();
-          this.cancelEdit();
-        } else if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !event.altKey && !event.ctrlKey) {
-          event.preventDefault();
-          this.saveEdit();
-        }
-      },
-      onInput: () => {
-        this.sizeEditor();
-        if (this.editor.error) this.setEditError('');
-      },
-    });
-    input.value = message.text;
-    this.editor = { id: message.id, input, error: '', busy: false };
-    this.render({});
-    this.sizeEditor();
-    input.focus();
-    input.setSelectionRange(input.value.length, input.value.length);
-  }
-
-  sizeEditor() {
-    const { input } = this.editor;
-    input.style.height = 'auto';
-    input.style.height = `${Math.min(input.scrollHeight + 2, 240)}px`;
-  }
-
-  setEditError(text) {
-    this.editor.error = text;
-    this.render({});
-    this.editor.input.focus();
-  }
-
-  cancelEdit() {
-    const id = this.editor && this.editor.id;
-    this.editor = null;
-    this.render({});
-    this.focusAction(id, 'edit-message');
-  }
-
-  async saveEdit() {
-    const editor = this.editor;
-    if (!editor || editor.busy) return;
-    const message = this.byId.get(editor.id);
-    const text = editor.input.value.trim();
-    if (!text) {
-      this.setEditError('Type a message before saving, or delete the message instead.');
-      return;
-    }
-    if (text.length > MAX_TEXT) {
-      this.setEditError(`This message is ${text.length.toLocaleString()} characters long; `
-        + `the limit is ${MAX_TEXT.toLocaleString()}.`);
-      return;
-    }
-    if (!message || text === message.text) {
-      this.cancelEdit();
-      return;
-    }
-    editor.busy = true;
-    editor.error = '';
-    this.render({});
-    try {
-      await this.opts.onEdit(message, text);
-    } catch (error) {
-      if (this.editor !== editor) return;
-      editor.busy = false;
-      this.setEditError(`Not saved: ${error.message}`);
-      return;
-    }
-    if (this.editor === editor) this.cancelEdit();
-  }
-
-  askDelete(message) {
-    this.editor = null;
-    this.confirming = { id: message.id, error: '', busy: false };
-    this.render({});
-    this.focusAction(message.id, 'confirm-delete');
-  }
-
-  cancelDelete() {
-    const id = this.confirming && this.confirming.id;
-    this.confirming = null;
-    this.render({});
-    this.focusAction(id, 'delete-message');
-  }
-
-  async confirmDelete() {
-    const confirming = this.confirming;
-    if (!confirming || confirming.busy) return;
-    const message = this.byId.get(confirming.id);
-    if (!message) return;
-    confirming.busy = true;
-    confirming.error = '';
-    this.render({});
-    try {
-      await this.opts.onDelete(message);
-    } catch (error) {
-      if (this.confirming !== confirming) return;
-      confirming.busy = false;
-      confirming.error = `Not deleted: ${error.message}`;
-      this.render({});
-      this.focusAction(confirming.id, 'confirm-delete');
-    }
-  }
-
-  focusAction(id, testid) {
-    const node = id && this.list.querySelector(`[data-message-id="${id}"] [data-testid="${testid}"]`);
-    if (node) node.focus();
   }
 
   key(message) {
@@ -301,8 +182,8 @@ export class MessagePane {
     }
     const own = message.sender_id === this.opts.me.id;
     const state = message.id ? 'sent' : message.state; // queued | pending | failed | sent
-    const editor = own && this.editor && this.editor.id === message.id ? this.editor : null;
-    const confirming = own && this.confirming && this.confirming.id === message.id ? this.confirming : null;
+    const editor = own ? this.editing.editorFor(message.id) : null;
+    const confirming = own ? this.editing.confirmingFor(message.id) : null;
     const signature = JSON.stringify([message.id, message.text, message.edited_at, state, message.error, grouped,
       editor && [editor.error, editor.busy], confirming && [confirming.error, confirming.busy]]);
     if (node.dataset.signature === signature) return node;
@@ -315,7 +196,7 @@ export class MessagePane {
     const when = new Date(message.created_at);
     let body;
     if (editor) {
-      body = this.editorBox(editor);
+      body = this.editing.editorBox(editor);
     } else {
       body = h('div', { className: 'text' });
       body.append(linkify(message.text));
@@ -329,60 +210,15 @@ export class MessagePane {
           h('time', { datetime: message.created_at }, formatTime(when)),
           message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, '(edited)') : null),
         body,
-        confirming ? this.confirmBox(confirming) : null,
+        confirming ? this.editing.confirmBox(confirming) : null,
         this.statusLine(message, state)),
-      canChange && !confirming ? this.actions(message) : null,
+      canChange && !confirming ? this.editing.actions(message) : null,
     ].filter(Boolean));
     if (editor) {
       editor.input.disabled = editor.busy;
       if (hadFocus) editor.input.focus();
     }
     return node;
-  }
-
-  /** Edit and Delete, shown on hover or keyboard focus of one's own stored messages. */
-  actions(message) {
-    return h('div', { className: 'message-actions', role: 'group', 'aria-label': 'Message actions' },
-      h('button', {
-        type: 'button', className: 'action-button', dataset: { testid: 'edit-message' },
-        title: 'Edit this message', onClick: () => this.startEdit(message),
-      }, 'Edit'),
-      h('button', {
-        type: 'button', className: 'action-button danger', dataset: { testid: 'delete-message' },
-        title: 'Delete this message', onClick: () => this.askDelete(message),
-      }, 'Delete'));
-  }
-
-  editorBox(editor) {
-    return h('div', { className: 'edit-box' },
-      editor.input,
-      editor.error ? h('p', { className: 'edit-error', role: 'alert', dataset: { testid: 'edit-error' } },
-        editor.error) : null,
-      h('div', { className: 'edit-foot' },
-        h('span', { className: 'edit-hint' }, editor.busy ? 'Saving…' : 'Enter to save · Esc to cancel'),
-        h('button', { type: 'button', className: 'btn btn-small edit-cancel', disabled: editor.busy,
-          onClick: () => this.cancelEdit() }, 'Cancel'),
-        h('button', { type: 'button', className: 'btn btn-small edit-save', disabled: editor.busy,
-          dataset: { testid: 'edit-save' }, onClick: () => this.saveEdit() }, 'Save')));
-  }
-
-  confirmBox(confirming) {
-    const escape = (event) => {
-      if (event.key === 'Escape') {
-        event.preventDefault();
-        this.cancelDelete();
-      }
-    };
-    return h('div', {
-      className: 'delete-confirm', role: 'group', 'aria-label': 'Confirm deletion',
-      dataset: { testid: 'delete-confirm' }, onKeydown: escape,
-    },
-    h('span', { className: 'delete-question' }, confirming.busy ? 'Deleting…' : 'Delete this message?'),
-    h('button', { type: 'button', className: 'btn btn-small btn-danger', disabled: confirming.busy,
-      dataset: { testid: 'confirm-delete' }, onClick: () => this.confirmDelete() }, 'Delete'),
-    h('button', { type: 'button', className: 'btn btn-small', disabled: confirming.busy,
-      dataset: { testid: 'cancel-delete' }, onClick: () => this.cancelDelete() }, 'Cancel'),
-    confirming.error ? h('p', { className: 'edit-error', role: 'alert' }, confirming.error) : null);
   }
 
   statusLine(message, state) {
@@ -404,37 +240,5 @@ export class MessagePane {
         }, 'Discard'));
     }
     return null;
-  }
-
-  // --- typing -------------------------------------------------------------------
-
-  showTyping(userId, name) {
-    const known = this.typers.get(userId);
-    if (known) clearTimeout(known.timer);
-    const timer = setTimeout(() => this.clearTyping(userId), TYPING_SHOWN);
-    this.typers.set(userId, { name, timer });
-    this.renderTyping();
-  }
-
-  /** Stop showing one user typing, or everyone when ``userId`` is omitted. */
-  clearTyping(userId) {
-    this.typers = this.typers || new Map();
-    for (const [id, typer] of this.typers) {
-      if (userId !== undefined && id !== userId) continue;
-      clearTimeout(typer.timer);
-      this.typers.delete(id);
-    }
-    this.renderTyping();
-  }
-
-  renderTyping() {
-    if (!this.typing) return;
-    const names = [...this.typers.values()].map((t) => t.name);
-    let text = '';
-    if (names.length === 1) text = `${names[0]} is typing…`;
-    else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
-    else if (names.length > 2) text = 'Several people are typing…';
-    this.typing.textContent = text;
-    this.typing.classList.toggle('visible', Boolean(text));
   }
 }

@@ -1,0 +1,74 @@
+// The open conversation: the chat the address names (#/chat/N), shown in the message pane and the
+// composer, and its header (title; who is online, or when the other person was last seen).
+import { formatListTime } from './dom.js';
+
+export class Conversation {
+  /**
+   * els: {panel, empty, title, subtitle, membersButton}; parts: {list, pane, composer, typing};
+   * opts: {isOnline(userId), onReopen() (the open chat was picked again)}.
+   */
+  constructor(els, parts, opts) {
+    Object.assign(this, els);
+    this.parts = parts;
+    this.opts = opts;
+    this.id = null; // the open chat's id
+  }
+
+  /** Open the chat the address names, or none. */
+  route() {
+    const match = location.hash.match(/^#\/chat\/(\d+)$/);
+    const id = match ? Number(match[1]) : null;
+    if (id && this.parts.list.get(id)) this.open(id);
+    else this.close();
+  }
+
+  open(id) {
+    if (id === this.id) {
+      this.opts.onReopen();
+      return;
+    }
+    const { list, pane, composer, typing } = this.parts;
+    this.id = id;
+    document.body.classList.add('chat-open');
+    this.empty.hidden = true;
+    this.panel.hidden = false;
+    list.setActive(id);
+    this.header();
+    composer.setChat(id);
+    typing.clear();
+    pane.open(list.get(id));
+    if (matchMedia('(min-width: 761px)').matches) composer.focus();
+  }
+
+  close() {
+    const { list, pane, composer, typing } = this.parts;
+    this.id = null;
+    document.body.classList.remove('chat-open');
+    this.panel.hidden = true;
+    this.empty.hidden = false;
+    list.setActive(null);
+    composer.setChat(null);
+    typing.clear();
+    pane.close();
+  }
+
+  /** Title and subtitle of the open chat; again whenever its title, members or presence change. */
+  header() {
+    const { list } = this.parts;
+    const { isOnline } = this.opts;
+    const chat = this.id && list.get(this.id);
+    if (!chat) return;
+    this.title.textContent = chat.title;
+    const peer = list.peer(chat);
+    let subtitle;
+    if (peer) {
+      const lastSeen = peer.last_seen_at ? `Last seen ${formatListTime(new Date(peer.last_seen_at))}` : 'Offline';
+      subtitle = isOnline(peer.id) ? 'Online' : lastSeen;
+    } else {
+      const here = chat.members.filter((m) => isOnline(m.id)).length;
+      subtitle = `${chat.members.length} members · ${here} online`;
+    }
+    this.subtitle.textContent = subtitle;
+    this.membersButton.hidden = chat.type !== 'group';
+  }
+}
