@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from handlers.hub import Hub, LocalBus, encode  # noqa: E402
+from handlers.realtime.hub import Hub, LocalBus, encode  # noqa: E402
 
 
 class MemoryConnection:

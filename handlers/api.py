@@ -4,7 +4,7 @@ import logging
 
 import tornado.web
 
-from handlers import events
+from handlers.realtime import events
 from handlers.base import SESSION_COOKIE, ApiHandler
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking

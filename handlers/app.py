@@ -9,10 +9,10 @@ import jinja2
 import tornado.web
 
 from handlers import api, diagnostics, pages, ws
-from handlers.backplane import PostgresBus
-from handlers.hub import Hub, LocalBus
+from handlers.realtime.backplane import PostgresBus
+from handlers.realtime.hub import Hub, LocalBus
 from handlers.throttle import LoginThrottle, SendRateLimiter
-from handlers.writer import MessageWriter
+from handlers.realtime.writer import MessageWriter
 from models import users
 from models.db import db_call
 

@@ -7,7 +7,7 @@ import secrets
 import orjson
 import tornado.web
 
-from handlers import events
+from handlers.realtime import events
 from handlers.base import SESSION_COOKIE, BaseHandler
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call

@@ -15,9 +15,9 @@ import orjson
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from handlers import events
+from handlers.realtime import events
 from handlers.base import SESSION_COOKIE, authenticate_token
-from handlers.hub import encode
+from handlers.realtime.hub import encode
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call, iso, parse_iso, utcnow
 from models.errors import AppError, bad_request, check_id, invalid

@@ -16,7 +16,7 @@ import orjson
 import psycopg2
 from tornado.ioloop import IOLoop, PeriodicCallback
 
-from handlers.hub import LocalBus, make_envelope
+from handlers.realtime.hub import LocalBus, make_envelope
 from models import bus as bus_store
 from models.db import db_call
 
