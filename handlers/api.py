@@ -214,7 +214,7 @@ class MessagesHandler(ApiHandler):
 class ReadHandler(ApiHandler):
     async def post(self, chat_id):
         message_id = self.field(self.json_body(), "message_id", int)
-        receipt = await db_call(chats.mark_read, self.current_user["id"], self.path_id(chat_id), message_id)
+        receipt = await db_call(messages.mark_read, self.current_user["id"], self.path_id(chat_id), message_id)
         events.read(self.state.bus, receipt)
         self.send_json(receipt)
 

@@ -6,8 +6,10 @@ import orjson
 import tornado.web
 
 from models import users
-from models.db import DatabaseUnavailable, db_call, parse_iso, run_blocking
-from models.errors import MAX_ID, AppError, bad_request, check_id
+from models.clock import parse_iso
+from models.db import DatabaseUnavailable, db_call, run_blocking
+from models.errors import AppError, bad_request
+from models.validate import MAX_ID, check_id
 
 logger = logging.getLogger(__name__)
 SESSION_COOKIE = "cm_session"

@@ -18,9 +18,11 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from handlers.realtime import events
 from handlers.base import SESSION_COOKIE, authenticate_token
 from handlers.realtime.hub import encode
-from models import chats, messages, users
-from models.db import DatabaseUnavailable, db_call, iso, parse_iso, utcnow
-from models.errors import AppError, bad_request, check_id, invalid
+from models import memberships, messages, users
+from models.clock import iso, parse_iso, utcnow
+from models.db import DatabaseUnavailable, db_call
+from models.errors import AppError, bad_request, invalid
+from models.validate import check_id
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +110,7 @@ class ChatSocket(WebSocketHandler):
 
     async def _start(self, user):
         try:
-            chat_ids, peer_ids = await db_call(chats.connection_bootstrap, user["id"])
+            chat_ids, peer_ids = await db_call(memberships.connection_bootstrap, user["id"])
         except DatabaseUnavailable:
             return self.close(1011, "database unavailable")
         if self.ws_connection is None or self.ws_connection.is_closing():
@@ -259,7 +261,7 @@ class ChatSocket(WebSocketHandler):
     async def on_mark_read(self, frame):
         chat_id = _int_field(frame, "chat_id")
         message_id = _int_field(frame, "message_id")
-        receipt = await db_call(chats.mark_read, self.user_id, chat_id, message_id)
+        receipt = await db_call(messages.mark_read, self.user_id, chat_id, message_id)
         events.read(self.state.bus, receipt)
 
     async def on_catch_up(self, frame):

@@ -1,4 +1,4 @@
-"""Database connection, the executor that keeps queries off the event loop, and time helpers.
+"""Database connection, the model base class, and the executor that keeps queries off the event loop.
 
 ``db`` is a proxy bound at start-up from a URL (``sqlite:///path`` or
 ``postgresql://...``).  Every query runs through :func:`db_call`, which hands
@@ -8,7 +8,6 @@ contention); PostgreSQL gets a small pool, each thread holding a pooled
 connection.
 """
 import asyncio
-import datetime
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +30,13 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 5000,
     "synchronous": "full",
 }
+
+
+class BaseModel(peewee.Model):
+    """Every table's model: bound to ``db``, whichever database it points at."""
+
+    class Meta:
+        database = db
 
 
 class DatabaseUnavailable(Exception):
@@ -120,23 +126,3 @@ def ping():
     """The cheapest round trip to the database (health checks)."""
     db.execute_sql("SELECT 1")
 
-
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
-def parse_iso(text):
-    """The inverse of :func:`iso`: a naive UTC datetime (ValueError when it is not a time)."""
-    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return moment
-
-
-def iso(dt):
-    """Serialise a stored UTC datetime as ISO 8601 with a Z suffix."""
-    if dt is None:
-        return None
-    if isinstance(dt, str):  # SQLite may hand back text for computed columns
-        dt = datetime.datetime.fromisoformat(dt)
-    return dt.replace(microsecond=(dt.microsecond // 1000) * 1000).isoformat(timespec="milliseconds") + "Z"

@@ -55,8 +55,7 @@ class MessageWriter:
         while self._queue:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             try:
-                results = await db_call(store_messages, [request for request, _, _ in batch],
-                                        self.bus.announce_in_transaction)
+                results = await db_call(self._store, [request for request, _, _ in batch])
             except DatabaseUnavailable as exc:  # nobody in the batch is acked
                 logger.warning("Message batch of %s failed: %s", len(batch), exc)
                 results = [{"error": not_stored_db()} for _ in batch]
@@ -70,9 +69,19 @@ class MessageWriter:
                 if not future.done():
                     future.set_result(result)
 
+    def _store(self, requests):
+        """On a database thread, inside ``db_call``'s transaction: store the batch and let a
+        backplane NOTIFY its new messages before the commit (so other processes get them in commit order)."""
+        results = store_messages(requests)
+        created = [r for r in results if r.get("created")]
+        if created and self.bus.announce_in_transaction:
+            self.bus.announce_in_transaction([({"type": "new_message", "message": r["message"]}, r["member_ids"])
+                                              for r in created])
+        return results
+
     async def _store_alone(self, request):
         try:
-            return (await db_call(store_messages, [request], self.bus.announce_in_transaction))[0]
+            return (await db_call(self._store, [request]))[0]
         except AppError as exc:
             return {"error": exc}
         except DatabaseUnavailable:
