@@ -5,7 +5,7 @@ import logging
 import tornado.web
 
 from handlers.realtime import events
-from handlers.base import SESSION_COOKIE, ApiHandler
+from handlers.base import SESSION_COOKIE, ApiHandler, session_cookie
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
@@ -49,7 +49,7 @@ class RefreshHandler(ApiHandler):
         from_cookie = token is None
         if from_cookie:
             tornado.web.RequestHandler.check_xsrf_cookie(self)
-            token = (self.get_signed_cookie(SESSION_COOKIE) or b"").decode()
+            token = session_cookie(self) or ""
         session = await db_call(users.rotate_session, token, self.config["refresh_token_ttl"])
         payload = self.token_payload(session)
         if from_cookie or payload["refresh_token"] is None:
@@ -201,11 +201,8 @@ class MessagesHandler(ApiHandler):
 
     async def post(self, chat_id):
         body = self.json_body()
-        self.state.send_limiter.check(self.current_user["id"])
-        request = {"sender_id": self.current_user["id"], "chat_id": self.path_id(chat_id),
-                   "text": messages.clean_text(body.get("text")),
-                   "client_msg_id": messages.clean_client_msg_id(body.get("client_msg_id"))}
-        result = await self.state.writer.submit(request)
+        result = await self.state.writer.send(self.current_user["id"], self.path_id(chat_id), body.get("text"),
+                                              body.get("client_msg_id"))
         if "error" in result:
             raise result["error"]
         self.send_json(result["message"], 201 if result["created"] else 200)

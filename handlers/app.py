@@ -2,7 +2,6 @@
 import asyncio
 import logging
 import os
-import re
 import types
 
 import jinja2
@@ -10,9 +9,11 @@ import tornado.web
 
 from handlers import api, diagnostics, pages, ws
 from handlers.realtime.backplane import PostgresBus
-from handlers.realtime.hub import Hub, LocalBus
-from handlers.throttle import LoginThrottle, SendRateLimiter
+from handlers.realtime.bus import LocalBus
+from handlers.realtime.hub import Hub
 from handlers.realtime.writer import MessageWriter
+from handlers.redact import redact_uri
+from handlers.throttle import LoginThrottle, SendRateLimiter
 from models import users
 from models.db import db_call
 
@@ -20,12 +21,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VERSION = "1.0.0"
 access_log = logging.getLogger("tornado.access")
 logger = logging.getLogger(__name__)
-_TOKEN_IN_URI = re.compile(r"(token=)([^&\s]{0,20})[^&\s]*")
-
-
-def redact_uri(uri):
-    """Cut ``token=`` values in a URI to their first 20 characters."""
-    return _TOKEN_IN_URI.sub(lambda m: m.group(1) + m.group(2) + "...", uri)
 
 
 def log_request(handler):
@@ -56,10 +51,10 @@ def make_app(config):
     hub = Hub(bus, presence_grace=config["presence_grace"], on_offline=_record_last_seen)
     state = types.SimpleNamespace(
         config=config, version=VERSION, bus=bus, hub=hub,
-        writer=MessageWriter(bus, config["write_batch_max"]),
+        writer=MessageWriter(bus, SendRateLimiter(config["message_rate"], config["message_burst"]),
+                             config["write_batch_max"]),
         throttle=LoginThrottle(config["login_max_failures"], config["login_max_failures_per_address"],
                                config["login_window"]),
-        send_limiter=SendRateLimiter(config["message_rate"], config["message_burst"]),
         jinja=jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
                                  autoescape=True),
     )

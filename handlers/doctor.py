@@ -27,6 +27,8 @@ from tornado.iostream import StreamClosedError
 from tornado.simple_httpclient import HTTPStreamClosedError, HTTPTimeoutError
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
+from handlers.redact import preview
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPLANATIONS = os.path.join(ROOT, "static", "close-codes.json")
 PINGS = 20
@@ -35,10 +37,6 @@ PINGS = 20
 def load_explanations():
     with open(EXPLANATIONS, encoding="utf-8") as f:
         return json.load(f)
-
-
-def shorten(secret):
-    return secret[:20] + "..." if len(secret) > 24 else secret[:len(secret) // 2] + "..."
 
 
 def network_problem(url, exc):
@@ -195,13 +193,13 @@ class Doctor:
         claims = token_claims(self.token)
         if claims is None:
             known = self.table["token_errors"]["token_malformed"]
-            return failed(f"{shorten(self.token)} is not a token (not three base64url parts with a JSON payload)",
+            return failed(f"{preview(self.token)} is not a token (not three base64url parts with a JSON payload)",
                           known["meaning"], known["fix"])
         expires = claims.get("exp")
         when = "no expiry time" if not isinstance(expires, (int, float)) else (
             f"expired {int(time.time() - expires)} s ago" if expires < time.time()
             else f"expires in {int((expires - time.time()) // 60)} min")
-        describe = f"token {shorten(self.token)}, user id {claims.get('sub')}, {when}"
+        describe = f"token {preview(self.token)}, user id {claims.get('sub')}, {when}"
         status, body, _ = await self.request("GET", "/api/me", token=self.token)
         if status == 200:
             self.user = body
@@ -234,7 +232,7 @@ class Doctor:
         if not self.token:
             return skipped("no token to connect with (check 3)")
         url = ws_url_for(self.url)
-        shown = f"{url}?token={shorten(self.token)}"
+        shown = f"{url}?token={preview(self.token)}"
         started = time.perf_counter()
         try:
             self.conn = await websocket_connect(HTTPRequest(f"{url}?token={quote(self.token)}",

@@ -1,4 +1,11 @@
-"""Events published after a domain change commits; REST and WebSocket share them."""
+"""Every frame the server sends, built here and nowhere else.
+
+Functions taking ``bus`` publish an event after a domain change committed
+(REST and WebSocket share them); the others build the dict for the caller to
+publish or to send to one connection.
+"""
+from models.clock import iso, utcnow
+from models.memberships import chat_title
 
 
 def shared_view(chat, viewer_id):
@@ -7,9 +14,7 @@ def shared_view(chat, viewer_id):
     member = next((m for m in chat["members"] if m["id"] == viewer_id), None)
     view["role"] = member["role"] if member else None
     view["unread_count"] = 0
-    if chat["type"] == "direct":
-        others = [m for m in chat["members"] if m["id"] != viewer_id]
-        view["title"] = others[0]["display_name"] if others else chat["title"]
+    view["title"] = chat_title(chat["type"], chat["title"], chat["members"], viewer_id)
     return view
 
 
@@ -59,3 +64,57 @@ def close_session(bus, session_id):
 
 def close_user(bus, user_id, reason="user deactivated"):
     bus.publish(None, control={"action": "close_user", "user_id": user_id, "reason": reason})
+
+
+def presence(bus, user_id, status, chat_ids):
+    bus.publish({"type": "presence", "user_id": user_id, "status": status},
+                chat_ids=chat_ids, exclude_user=user_id)
+
+
+def typing(bus, chat_id, user):
+    bus.publish({"type": "typing", "chat_id": chat_id, "user_id": user["id"],
+                 "username": user["username"], "display_name": user["display_name"]},
+                chat_ids=[chat_id], exclude_user=user["id"])
+
+
+def diagnostic_echo(bus, conn, nonce):
+    bus.publish({"type": "diagnostic_echo", "nonce": nonce, "connection_id": conn.conn_id,
+                 "server_time": iso(utcnow())}, user_ids=[conn.user_id])
+
+
+# --- frames for one connection, and events the caller publishes ---------------------
+
+def new_message(message):
+    return {"type": "new_message", "message": message}
+
+
+def message_ack(message):
+    return {"type": "message_ack", "client_msg_id": message["client_msg_id"], "message": message}
+
+
+def presence_sync(online):
+    """The control that tells other processes who is online on this one (relayed, never delivered)."""
+    return {"action": "presence_sync", "online": online}
+
+
+def connected(user, conn_id, chat_ids, online_user_ids, heartbeat_interval, version):
+    return {"type": "connected", "user_id": user["id"], "username": user["username"],
+            "display_name": user["display_name"], "chat_ids": chat_ids, "online_user_ids": online_user_ids,
+            "server_time": iso(utcnow()), "connection_id": conn_id,
+            "heartbeat_interval": heartbeat_interval, "version": version}
+
+
+def pong(frame_id):
+    return {"type": "pong", "server_time": iso(utcnow()), "id": frame_id}
+
+
+def catch_up(after_id, page):
+    return {"type": "catch_up", "after_id": after_id, **page}
+
+
+def error(body, client_msg_id=None):
+    """An ``error`` frame from an error body (see ``handlers.base.error_body``)."""
+    frame = {"type": "error", **body}
+    if client_msg_id is not None:
+        frame["client_msg_id"] = client_msg_id
+    return frame
