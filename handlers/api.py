@@ -4,8 +4,8 @@ import logging
 
 import tornado.web
 
-from handlers.realtime import events
 from handlers.base import SESSION_COOKIE, ApiHandler, session_cookie
+from handlers.realtime import events
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError

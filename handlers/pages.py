@@ -7,8 +7,8 @@ import secrets
 import orjson
 import tornado.web
 
-from handlers.realtime import events
 from handlers.base import SESSION_COOKIE, BaseHandler, session_cookie
+from handlers.realtime import events
 from models import memberships, messages, users
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError

@@ -15,8 +15,8 @@ import orjson
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from handlers.realtime import events
 from handlers.base import authenticate_token, bearer_token, error_body, session_cookie
+from handlers.realtime import events
 from handlers.realtime.bus import encode
 from handlers.redact import preview
 from models import memberships, messages, users
