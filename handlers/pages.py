@@ -9,7 +9,7 @@ import tornado.web
 
 from handlers.base import SESSION_COOKIE, BaseHandler, session_cookie
 from handlers.realtime import events
-from models import memberships, messages, users
+from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError
 
@@ -21,7 +21,7 @@ APP_MODULES = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not 
 def page_limits():
     """Limits the server enforces, for the pages' ``data-`` attributes: the browser keeps no copy of them."""
     return {"max_text": messages.MAX_TEXT, "max_client_msg_id": messages.MAX_CLIENT_MSG_ID,
-            "max_title": memberships.MAX_TITLE, "min_password": users.MIN_PASSWORD}
+            "max_title": chats.MAX_TITLE, "min_password": users.MIN_PASSWORD}
 
 
 class PageHandler(BaseHandler):
