@@ -177,16 +177,15 @@ class ChatSocket(WebSocketHandler):
                 raise bad_request("missing_type", "Frame needs a string 'type'")
             if self.user_id is None:
                 return await self._authenticate_frame(kind, frame)
-            handler = getattr(self, "on_" + kind, None) if kind in FRAME_TYPES else None
-            if handler is None:
+            if kind not in FRAME_HANDLERS:
                 raise bad_request("unknown_type", f"Unknown frame type {kind[:40]!r}")
-            await handler(frame)
+            await getattr(self, FRAME_HANDLERS[kind])(frame)
         except Exception as exc:
             if not isinstance(exc, (AppError, DatabaseUnavailable)):
                 logger.exception("Frame from user %s failed", self.user_id)
-            self.send_error(exc, client_msg_id)
+            self.send_error_frame(exc, client_msg_id)
 
-    def send_error(self, exc, client_msg_id=None):
+    def send_error_frame(self, exc, client_msg_id=None):
         """An ``error`` frame for ``exc``; the connection stays open."""
         self.state.hub.counters["frame_errors"] += 1
         self.send_event(events.error(error_body(exc)[1], client_msg_id))
@@ -208,13 +207,13 @@ class ChatSocket(WebSocketHandler):
                 self._auth_timer = None
         await self._start(user)
 
-    async def on_auth(self, frame):
+    async def frame_auth(self, frame):
         raise bad_request("already_authenticated", "This connection is already authenticated")
 
-    async def on_ping(self, frame):
+    async def frame_ping(self, frame):
         self.send_event(events.pong(frame.get("id")))
 
-    async def on_send_message(self, frame):
+    async def frame_send_message(self, frame):
         stored = self.state.writer.send(self.user_id, frame.get("chat_id"), frame.get("text"),
                                         frame.get("client_msg_id"), origin=self)
         task = asyncio.ensure_future(self._await_stored(stored, frame.get("client_msg_id")))
@@ -227,11 +226,11 @@ class ChatSocket(WebSocketHandler):
         """The writer acks a stored message itself, in order; a refusal becomes an error frame here."""
         result = await stored
         if "error" in result:
-            self.send_error(result["error"], client_msg_id)
+            self.send_error_frame(result["error"], client_msg_id)
         else:
             self.state.hub.counters["messages_received"] += 1
 
-    async def on_typing(self, frame):
+    async def frame_typing(self, frame):
         chat_id = _int_field(frame, "chat_id")
         if not self.state.hub.is_member(self.user_id, chat_id):
             raise AppError(403, "not_a_member", f"You are not a member of chat {chat_id}", chat_id=chat_id)
@@ -241,13 +240,13 @@ class ChatSocket(WebSocketHandler):
         self._typing_sent[chat_id] = now
         events.typing(self.state.bus, chat_id, self.user)
 
-    async def on_mark_read(self, frame):
+    async def frame_mark_read(self, frame):
         chat_id = _int_field(frame, "chat_id")
         message_id = _int_field(frame, "message_id")
         receipt = await db_call(messages.mark_read, self.user_id, chat_id, message_id)
         events.read(self.state.bus, receipt)
 
-    async def on_catch_up(self, frame):
+    async def frame_catch_up(self, frame):
         after_id = _int_field(frame, "after_id")
         changed_since = frame.get("changed_since")
         if changed_since is not None:
@@ -258,7 +257,7 @@ class ChatSocket(WebSocketHandler):
         page = await db_call(messages.catch_up, self.user_id, after_id, 500, changed_since)
         self.send_event(events.catch_up(after_id, page))
 
-    async def on_diagnostic_echo(self, frame):
+    async def frame_diagnostic_echo(self, frame):
         """A loop-back through the real fan-out path (bus and hub), stored nowhere."""
         nonce = frame.get("nonce")
         if not isinstance(nonce, str) or len(nonce) > 64:
@@ -266,4 +265,7 @@ class ChatSocket(WebSocketHandler):
         events.diagnostic_echo(self.state.bus, self, nonce)
 
 
-FRAME_TYPES = {"auth", "ping", "send_message", "typing", "mark_read", "catch_up", "diagnostic_echo"}
+FRAME_TYPES = ("auth", "ping", "send_message", "typing", "mark_read", "catch_up", "diagnostic_echo")
+# Frame type -> method.  The ``frame_`` prefix keeps them apart from WebSocketHandler's own hooks:
+# a handler named ``on_ping`` once replaced Tornado's PING callback and dropped every pinging client.
+FRAME_HANDLERS = {kind: "frame_" + kind for kind in FRAME_TYPES}

@@ -450,3 +450,38 @@ def test_send_rate_limit(server_factory):
     assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
     texts = [m["text"] for m in server.request("GET", f"/api/chats/{general}/messages", token).json()["messages"]]
     assert "r3" not in texts and "via REST" not in texts
+
+
+# --- protocol-level control frames ------------------------------------------------------
+
+def test_frame_handlers_cannot_override_websocket_handler_methods():
+    """Our frame handlers live in their own namespace: a frame type can never replace a Tornado hook
+    (``on_ping`` once did, and every protocol PING then dropped the connection with 1006; ``send_error``
+    shadowed RequestHandler.send_error).  Deliberate overrides are listed here."""
+    from tornado.websocket import WebSocketHandler
+
+    from handlers.ws import FRAME_HANDLERS, ChatSocket
+    assert set(FRAME_HANDLERS) == {"auth", "ping", "send_message", "typing", "mark_read", "catch_up",
+                                   "diagnostic_echo"}
+    inherited = set(dir(WebSocketHandler))
+    overridden = {name for name in vars(ChatSocket) if name in inherited}
+    assert overridden <= {"initialize", "open", "on_message", "on_close", "close", "check_origin",
+                          "__init__", "__module__", "__doc__"}, overridden
+    for kind, method in FRAME_HANDLERS.items():
+        assert method not in inherited, f"the handler of {kind!r} frames collides with WebSocketHandler.{method}"
+        assert callable(getattr(ChatSocket, method))
+
+
+def test_protocol_ping_keeps_the_connection(server):
+    """A PING control frame (what websockets, browsers' libraries and mobile stacks send) gets its PONG
+    and the connection goes on working."""
+    client, _ = connected(server, server.login("user1"))
+    pong = client.conn.ping(b"are you there")
+    assert pong.wait(5)
+    client.send({"type": "ping", "id": 3})
+    assert client.recv_type("pong")["id"] == 3
+    client.conn.ping().wait(5)
+    time.sleep(0.2)
+    client.send({"type": "ping", "id": 4})
+    assert client.recv_type("pong")["id"] == 4
+    assert client.close_code is None
