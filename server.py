@@ -68,6 +68,8 @@ SETTINGS = [
     ("backplane", "CM_BACKPLANE", "auto", str,
      "how processes share events: auto (postgres on PostgreSQL), local (this process only) or postgres"),
     ("db_pool_size", "CM_DB_POOL_SIZE", 8, int, "database worker threads (PostgreSQL; SQLite uses one)"),
+    ("disk_min_free_mb", "CM_DISK_MIN_FREE_MB", 100, int,
+     "free space of the data folder (MiB) under which /api/health answers 503 and /diagnostics warns"),
 ]
 
 

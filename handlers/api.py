@@ -6,7 +6,7 @@ import tornado.web
 
 from handlers.base import SESSION_COOKIE, ApiHandler, session_cookie
 from handlers.realtime import events
-from models import chats, messages, users
+from models import chats, messages, storage, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 
@@ -21,10 +21,15 @@ class HealthHandler(ApiHandler):
         body = {"status": "ok", "db": "ok", "version": state.version,
                 "database": "sqlite" if is_sqlite() else "postgresql",
                 "connections": state.hub.connection_count()}
+        disk_full = storage.problem(self.config)
+        body["disk"] = "full" if disk_full else "ok"
         try:
             await asyncio.wait_for(db_call(ping), timeout=5)
         except (DatabaseUnavailable, asyncio.TimeoutError) as exc:
             body.update(status="error", db="error", detail=str(exc) or "database did not answer in 5 s")
+            return self.send_json(body, 503)
+        if disk_full:
+            body.update(status="error", detail="disk full: " + disk_full)
             return self.send_json(body, 503)
         self.send_json(body)
 

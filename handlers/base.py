@@ -7,7 +7,7 @@ import tornado.web
 
 from models import users
 from models.clock import parse_iso
-from models.db import DatabaseUnavailable, db_call, run_blocking
+from models.db import DatabaseUnavailable, db_call, run_blocking, unavailable_error
 from models.errors import AppError, bad_request
 from models.validate import MAX_ID, check_id
 
@@ -26,7 +26,7 @@ def error_body(exc, status=500):
     if isinstance(exc, AppError):
         return exc.status, exc.as_dict()
     if isinstance(exc, DatabaseUnavailable):
-        return 503, {"code": "db_unavailable", "message": "The database is unreachable; retry shortly"}
+        return 503, unavailable_error(exc, "retry shortly").as_dict()
     message = None
     if isinstance(exc, tornado.web.HTTPError):
         status, message = exc.status_code, exc.log_message

@@ -14,7 +14,7 @@ import tornado
 
 from handlers.base import ApiHandler, BaseHandler
 from handlers.logbuffer import ring_buffer
-from models import migrations
+from models import migrations, storage
 from models.clock import iso
 from models.db import DatabaseUnavailable, db_call, describe_url, is_sqlite
 
@@ -94,6 +94,7 @@ async def server_facts(state):
         "migrations": {"applied": applied, "available": available,
                        "pending": None if applied is None else [m for m in available if m not in applied]},
         "writer": {"backlog": writer.backlog(), "batches": writer.batches, "committed": writer.committed},
+        "storage": storage.facts(config),
         "bus": state.bus.stats(),
         "websocket": {"path": "/ws", "ping_interval": config["ws_ping_interval"],
                       "ping_timeout": config["ws_ping_timeout"], "outbox_limit_bytes": config["ws_outbox_bytes"],

@@ -75,6 +75,16 @@ def ws_url_for(base_url):
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/ws", "", ""))
 
 
+def disk_space(storage):
+    """One line on the free space of the server's folders, with the warning threshold."""
+    folders = "; ".join(f"{d['path']}: {d['error']}" if "error" in d else
+                        f"{d['path']}: {d['free_bytes'] / 2 ** 20:,.1f} MiB free of {d['total_bytes'] / 2 ** 20:,.1f} MiB"
+                        for d in storage["folders"])
+    verdict = (f"WARNING, disk full: {storage['warning']}" if storage["warning"] else
+               f"ok (warns under {storage['min_free_bytes'] / 2 ** 20:,.0f} MiB)")
+    return f"disk space {folders} — {verdict}"
+
+
 class Result:
     def __init__(self, status, value, cause=None, fix=None, tell=None):
         self.status, self.value, self.cause, self.fix, self.tell = status, value, cause, fix, tell
@@ -165,6 +175,12 @@ class Doctor:
             return passed(f"database {body.get('database')} reachable; "
                           f"{body.get('connections')} real-time connection(s) open on the server")
         detail = f": {body['detail']}" if body.get("detail") else ""
+        if body.get("db") == "ok" and body.get("disk") == "full":
+            return failed(f"the server's disk is full{detail}",
+                          "The server reaches its database, but its disk is full: new messages and logins are "
+                          "refused (disk_full) until space is freed.",
+                          "Free space in the data folder (or on the database server's disk); the server "
+                          "recovers by itself.")
         return failed(f"database {'unreachable' if body.get('db') == 'error' else f'HTTP {status}'}{detail}",
                       "The server runs but cannot reach its database, so logins and messages fail.",
                       "Start the database or correct DATABASE_URL; the server reconnects by itself.")
@@ -342,6 +358,7 @@ class Doctor:
         self.say(f"        database {facts['database']['url']}, migrations "
                  f"{'pending: ' + ', '.join(pending) if pending else 'all applied'}, "
                  f"event bus {facts.get('bus', {}).get('kind', 'unknown')}")
+        self.say("        " + disk_space(facts["storage"]))
         counters = facts["counters"]
         self.say(f"        {counters['connections']} connection(s), writer backlog {facts['writer']['backlog']}, "
                  f"close codes seen {', '.join(f'{c} x{n}' for c, n in counters['close_codes'].items()) or 'none'}")

@@ -12,16 +12,13 @@ import asyncio
 import logging
 
 from handlers.realtime import events
-from models.db import DatabaseUnavailable, db_call
+from models import storage
+from models.db import DatabaseUnavailable, db_call, unavailable_error
 from models.errors import AppError
 from models.messages import clean_client_msg_id, clean_text, store_messages
 from models.validate import check_id
 
 logger = logging.getLogger(__name__)
-
-
-def not_stored_db():
-    return AppError(503, "db_unavailable", "The database is unreachable; message not stored")
 
 
 class MessageWriter:
@@ -69,7 +66,7 @@ class MessageWriter:
                 results = await db_call(self._store, [request for request, _, _ in batch])
             except DatabaseUnavailable as exc:  # nobody in the batch is acked
                 logger.warning("Message batch of %s failed: %s", len(batch), exc)
-                results = [{"error": not_stored_db()} for _ in batch]
+                results = [{"error": unavailable_error(exc, "message not stored")} for _ in batch]
             except Exception:
                 # One item broke the transaction: store them one by one so only that one fails.
                 logger.exception("Message batch of %s failed; retrying one by one", len(batch))
@@ -94,8 +91,8 @@ class MessageWriter:
             return (await db_call(self._store, [request]))[0]
         except AppError as exc:
             return {"error": exc}
-        except DatabaseUnavailable:
-            return {"error": not_stored_db()}
+        except DatabaseUnavailable as exc:
+            return {"error": unavailable_error(exc, "message not stored")}
         except Exception:
             logger.exception("Message from user %s to chat %s could not be stored",
                              request["sender_id"], request["chat_id"])
@@ -107,6 +104,7 @@ class MessageWriter:
         message = result["message"]
         self.committed += result["created"]
         if result["created"]:
+            storage.note_write_ok()
             self.bus.publish(events.new_message(message),
                              user_ids=result["member_ids"],
                              exclude_conn=origin.conn_id if origin else None,
