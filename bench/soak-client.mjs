@@ -18,7 +18,8 @@ const acked = new Map(); // message id -> index of the sending member
 const members = [];
 let deliveries = 0;
 let errors = 0;
-let closed = 0;
+const closedEarly = []; // {member, code, reason}: the server closed a socket during the run
+let finished = false;
 
 function connect(token, index) {
   return new Promise((resolve, reject) => {
@@ -40,7 +41,9 @@ function connect(token, index) {
         resolve(member);
       }
     });
-    ws.on('close', () => { closed += 1; });
+    ws.on('close', (code, reason) => {
+      if (!finished) closedEarly.push({ member: index, code, reason: reason.toString() });
+    });
     ws.on('error', reject);
   });
 }
@@ -62,23 +65,26 @@ await sleep(1000); // let the presence frames of everyone connecting pass
 const TICK_MS = 10;
 const started = performance.now();
 const cpuStart = process.cpuUsage();
-let sent = 0;
+let sent = 0; // send slots offered so far
+let sentCount = 0; // frames actually sent (a slot whose socket was closed sends nothing)
 let lastReport = { at: started, deliveries: 0 };
 const progress = [];
 while (performance.now() - started < plan.seconds * 1000) {
   const due = Math.floor(((performance.now() - started) / 1000) * plan.rate);
   for (; sent < due; sent += 1) {
     const member = members[sent % plan.senders];
+    if (member.ws.readyState !== WebSocket.OPEN) continue; // counted in closed_early, not as sent
     const key = `soak-${sent}`;
     sentAt.set(key, performance.now());
     member.ws.send(JSON.stringify({ type: 'send_message', chat_id: plan.chatId, text: `soak message ${sent}`,
       client_msg_id: key }));
+    sentCount += 1;
   }
   const now = performance.now();
   if (now - lastReport.at >= 10000) {
     const rate = (deliveries - lastReport.deliveries) / ((now - lastReport.at) / 1000);
     progress.push({ t: Math.round((now - started) / 1000), deliveries_per_second: Math.round(rate) });
-    process.stderr.write(`t=${Math.round((now - started) / 1000)}s sent=${sent} acked=${acked.size} `
+    process.stderr.write(`t=${Math.round((now - started) / 1000)}s sent=${sentCount} acked=${acked.size} `
       + `deliveries/s=${Math.round(rate)}\n`);
     lastReport = { at: now, deliveries };
   }
@@ -90,19 +96,22 @@ const cpu = process.cpuUsage(cpuStart);
 // Drain: every acked message must reach every other member.
 const expected = () => acked.size * (members.length - 1);
 const drainEnd = performance.now() + plan.drainSeconds * 1000;
-while ((acked.size < sent || deliveries < expected()) && performance.now() < drainEnd) await sleep(100);
+while ((acked.size < sentCount || deliveries < expected()) && performance.now() < drainEnd) await sleep(100);
+// Lost: an acked message that a member whose socket stayed open never received.
+const open = members.filter((member) => member.ws.readyState === WebSocket.OPEN);
 let lost = 0;
 for (const [id, senderIndex] of acked) {
-  for (const member of members) {
+  for (const member of open) {
     if (member.index !== senderIndex && !member.received.has(id)) lost += 1;
   }
 }
+finished = true;
 for (const member of members) member.ws.close(1000, 'soak finished');
 process.stdout.write(`${JSON.stringify({
   members: members.length, senders: plan.senders, offered_rate: plan.rate, seconds: Math.round(sendSeconds),
-  sent, acked: acked.size, unacked: sent - acked.size, error_frames: errors, deliveries,
+  sent: sentCount, acked: acked.size, unacked: sentCount - acked.size, error_frames: errors, deliveries,
   deliveries_per_second: Math.round(deliveries / sendSeconds), lost_deliveries: lost,
-  sockets_closed_early: closed, latency_ms: { p50: percentile(50), p99: percentile(99), max_bucket: HIST_MS },
+  sockets_closed_early: closedEarly, latency_ms: { p50: percentile(50), p99: percentile(99), max_bucket: HIST_MS },
   client_cpu_percent: Math.round(((cpu.user + cpu.system) / 1e6 / sendSeconds) * 100), progress,
 })}\n`);
 setTimeout(() => process.exit(0), 500);

@@ -114,6 +114,7 @@ def init_db(url, pool_size=8):
                                   timeout=10, connect_timeout=5)
         workers = pool_size
     db.initialize(database)
+    storage.clear_refusal()
     with _lock:
         if _executor is not None:
             _executor.shutdown(wait=True)

@@ -17,8 +17,8 @@ def note_disk_full(error):
     _last_refusal = (time.time(), error)
 
 
-def note_write_ok():
-    """A message was stored: whatever the disk said before, it takes writes again."""
+def clear_refusal():
+    """A message was stored (or a new database opened): the disk takes writes again."""
     global _last_refusal
     _last_refusal = None
 

@@ -186,3 +186,43 @@ def test_full_disk_is_named_and_the_server_recovers(small_disk, caplog):
     stored = dict(check.execute("SELECT client_msg_id, id FROM messages WHERE client_msg_id IS NOT NULL"))
     check.close()
     assert {key: stored.get(key) for key in acked} == acked, "an acked message was lost"
+
+
+def test_postgresql_disk_full_refusal_is_named(server, database_url):
+    """PostgreSQL refuses the INSERT with SQLSTATE 53100 (disk_full), as it does when it cannot extend a
+    table file; a trigger raises exactly that error.  The server names it and recovers on the next store."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite's full disk is the tmpfs test above")
+    token = server.login("user1")
+    general = server.chat_id(token, "General")
+    client = server.connect(token)
+    client.recv_type("connected")
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("""CREATE FUNCTION refuse_for_lack_of_space() RETURNS trigger AS $$ BEGIN
+                         RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device'
+                           USING ERRCODE = 'disk_full';
+                       END $$ LANGUAGE plpgsql""")
+        cur.execute("CREATE TRIGGER full_disk BEFORE INSERT ON messages "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_for_lack_of_space()")
+    try:
+        client.send({"type": "send_message", "chat_id": general, "text": "no room", "client_msg_id": "room-1"})
+        refusal = client.recv_type("error", 15)
+        assert (refusal["code"], refusal["client_msg_id"]) == ("disk_full", "room-1"), refusal
+        assert refusal["message"] == "The server's disk is full; message not stored"
+        r = server.request("POST", f"/api/chats/{general}/messages", token, {"text": "no room either"})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "disk_full", r.text
+        health = server.request("GET", "/api/health").json()
+        assert health["disk"] == "full" and "No space left on device" in health["detail"], health
+        facts = server.request("GET", "/api/admin/diagnostics", server.login("admin")).json()["storage"]
+        assert "No space left on device" in facts["last_disk_full"]["error"] and facts["warning"]
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("DROP TRIGGER full_disk ON messages")
+    conn.close()
+    client.send({"type": "send_message", "chat_id": general, "text": "room again", "client_msg_id": "room-1"})
+    assert client.recv_type("message_ack", 15)["message"]["text"] == "room again"
+    health = server.request("GET", "/api/health")
+    assert health.status_code == 200 and health.json()["disk"] == "ok", health.text
+    assert client.close_code is None

@@ -104,7 +104,7 @@ class MessageWriter:
         message = result["message"]
         self.committed += result["created"]
         if result["created"]:
-            storage.note_write_ok()
+            storage.clear_refusal()
             self.bus.publish(events.new_message(message),
                              user_ids=result["member_ids"],
                              exclude_conn=origin.conn_id if origin else None,
