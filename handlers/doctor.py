@@ -27,8 +27,9 @@ from tornado.iostream import StreamClosedError
 from tornado.simple_httpclient import HTTPStreamClosedError, HTTPTimeoutError
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXPLANATIONS = os.path.join(ROOT, "static", "close-codes.json")
+from handlers.bundle import resource
+
+EXPLANATIONS = resource("static", "close-codes.json")
 PINGS = 20
 
 

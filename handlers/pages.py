@@ -9,12 +9,13 @@ import tornado.web
 
 from handlers import events
 from handlers.base import SESSION_COOKIE, BaseHandler
+from handlers.bundle import resource
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError
 
 logger = logging.getLogger(__name__)
-JS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static", "js")
+JS_DIR = resource("static", "js")
 APP_MODULES = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not n.startswith("diagnostics"))
 
 

@@ -9,6 +9,7 @@ messages per commit rather than one.
 """
 import asyncio
 import logging
+import time
 
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError
@@ -29,6 +30,7 @@ class MessageWriter:
         self._drainer = None
         self.batches = 0
         self.committed = 0
+        self.on_commit = None  # callback(batch size, seconds) after each batch (handlers/metrics.py)
 
     def backlog(self):
         return len(self._queue)
@@ -54,6 +56,7 @@ class MessageWriter:
     async def _drain(self):
         while self._queue:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            started = time.perf_counter()
             try:
                 results = await db_call(store_messages, [request for request, _, _ in batch],
                                         self.bus.announce_in_transaction)
@@ -65,6 +68,8 @@ class MessageWriter:
                 logger.exception("Message batch of %s failed; retrying one by one", len(batch))
                 results = [await self._store_alone(request) for request, _, _ in batch]
             self.batches += 1
+            if self.on_commit is not None:
+                self.on_commit(len(batch), time.perf_counter() - started)
             for (request, origin, future), result in zip(batch, results):
                 self._publish(result, origin)
                 if not future.done():

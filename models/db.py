@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 db = peewee.DatabaseProxy()
 _executor = None
 _lock = threading.Lock()
+_errors = 0  # calls that failed because the database was unreachable (see error_count)
+_errors_lock = threading.Lock()  # not _lock: close_db holds that while waiting for the workers
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -101,8 +103,20 @@ def run_in_transaction(fn, *args, **kwargs):
         raise AppError(400, "invalid_input", "The database refused a value in this request") from exc
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
         # The pool drops a connection the server closed; the next call reconnects.
+        _count_error()
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise DatabaseUnavailable(first_line) from exc
+
+
+def _count_error():
+    global _errors
+    with _errors_lock:
+        _errors += 1
+
+
+def error_count():
+    """Database calls that failed with the database unreachable, since the process started."""
+    return _errors
 
 
 async def db_call(fn, *args, **kwargs):

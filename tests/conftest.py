@@ -13,6 +13,13 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 _pg_problem = None
 
 
+def pytest_collection_modifyitems(items):
+    """Tests that start server processes are marked ``subprocess``: CI runs them again against the binary."""
+    for item in items:
+        if "spawn" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.subprocess)
+
+
 def _pg_admin():
     return psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
 
@@ -80,7 +87,8 @@ def server(server_factory):
 
 @pytest.fixture
 def spawn(database_url, tmp_path):
-    """Start ``python server.py`` subprocesses; each is stopped at the end of the test."""
+    """Start server processes (``python server.py``, or the binary named by CM_TEST_SERVER); each is
+    stopped at the end of the test."""
     procs = []
 
     def start(port=0, **overrides):
