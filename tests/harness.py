@@ -35,6 +35,12 @@ TEST_SETTINGS = {
 }
 
 
+def run_server_command(*args, stdin_text="", cwd=ROOT, env=None, command=None, timeout=120):
+    """Run ``server.py ARGS`` (or the binary) to completion; returns the CompletedProcess (text)."""
+    return subprocess.run([*(command or server_command()), *map(str, args)], input=stdin_text, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def config_argv(data_dir, database_url, **overrides):
     settings = {**TEST_SETTINGS, "data_dir": str(data_dir), "database_url": database_url,
                 "port": "0", "secret_key": "test-secret-" + "x" * 40, **overrides}
@@ -172,16 +178,17 @@ class SubprocessServer(Client):
     bootloader and the server it starts), and kill -9 must hit both.
     """
 
-    def __init__(self, argv, port=0, log_path=None, env=None):
+    def __init__(self, argv, port=0, log_path=None, env=None, command=None, cwd=ROOT):
         argv = list(argv)
         if port:
             argv[argv.index("--port") + 1] = str(port)
         self.log_path = log_path
         self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        command = command or server_command()
         env = dict(os.environ if env is None else env)
-        if SERVER_BINARY and log_path:  # what the binary unpacks, and leaves behind after kill -9, stays in tmp_path
-            env["TMPDIR"] = os.path.dirname(log_path)
-        self.proc = subprocess.Popen([*server_command(), *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        if command[0] != sys.executable and log_path:
+            env["TMPDIR"] = os.path.dirname(log_path)  # what the binary unpacks, and leaves after kill -9
+        self.proc = subprocess.Popen([*command, *argv], cwd=cwd, env=env, stdout=subprocess.PIPE,
                                      stderr=self._log, start_new_session=True)
         line = b""
         deadline = time.monotonic() + 30
