@@ -113,7 +113,9 @@ def parse_config(argv=None, env=None, parser=None):
     """
     env = os.environ if env is None else env
     if parser is None:
-        parser = settings_parser(description="Corporate Messenger server")
+        parser = settings_parser(description="Corporate Messenger server",
+                                 epilog="commands: doctor, create-user, set-password, migrate, backup "
+                                        "(COMMAND --help for each)")
         parser.add_argument("--version", action=_VersionAction)
     args = parser.parse_args(argv)
     config = dict(vars(args))
