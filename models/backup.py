@@ -35,7 +35,7 @@ def backup_sqlite(source, target):
     try:
         src.backup(dst)  # all pages in one step: one consistent snapshot
         dst.execute("PRAGMA journal_mode=DELETE")
-        summary = inspect(dst)
+        summary = check_copy(dst)
     finally:
         dst.close()
         src.close()
@@ -45,7 +45,7 @@ def backup_sqlite(source, target):
     return summary
 
 
-def inspect(conn):
+def check_copy(conn):
     """Integrity, schema version and row counts of an open SQLite copy (BackupError when damaged)."""
     check = conn.execute("PRAGMA integrity_check").fetchone()[0]
     if check != "ok":
@@ -62,11 +62,8 @@ def inspect(conn):
 def pg_dump_advice(database_url, target):
     """What to run instead on PostgreSQL: the exact pg_dump (and pg_restore) commands, password left out."""
     parts = urlsplit(database_url)
-    netloc = parts.netloc.rsplit("@", 1)
-    if len(netloc) == 2:
-        netloc = netloc[0].split(":", 1)[0] + "@" + netloc[1]
-    else:
-        netloc = netloc[0]
-    url = urlunsplit(("postgresql", netloc, parts.path, parts.query, ""))
+    credentials, _, host = parts.netloc.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    url = urlunsplit(("postgresql", f"{user}@{host}" if user else host, parts.path, parts.query, ""))
     return (f"pg_dump --format=custom --file={shlex.quote(target)} {shlex.quote(url)}",
             f"pg_restore --clean --if-exists --no-owner --dbname={shlex.quote(url)} {shlex.quote(target)}")
