@@ -29,9 +29,9 @@ test: $(VENV)/.test services
 
 ## The suite without the browser and subprocess tests.
 test-fast: $(VENV)/.test
-	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not slow and not subprocess" $(PYTEST_ARGS)
 
-## Start PostgreSQL and install Chromium where this machine allows it (root on Debian).
+## Start PostgreSQL and install Chromium and nginx where this machine allows it (root on Debian).
 services:
 	-@bash .ci/services
 
