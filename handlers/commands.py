@@ -31,18 +31,18 @@ class CommandError(Exception):
     """The operator asked for something that cannot be done; the message says why."""
 
 
-def read_password(stdin=None):
+def read_password():
     """A new password: typed twice at a terminal, else the first line of stdin."""
-    stdin = stdin or sys.stdin
-    if stdin.isatty():
+    if sys.stdin.isatty():
         first = getpass.getpass("New password: ")
         if getpass.getpass("Repeat it: ") != first:
             raise CommandError("the two passwords differ")
         return users.validate_password(first)
-    return users.validate_password(stdin.readline().rstrip("\r\n"))
+    return users.validate_password(sys.stdin.readline().rstrip("\r\n"))
 
 
 def create_user(config):
+    users.validate_username(config["username"])  # before asking for a password
     password_hash = users.hash_password(read_password())
     user = run_in_transaction(users.create_user, config["username"], password_hash,
                               config["display_name"], config["admin"])

@@ -197,7 +197,8 @@ def test_nginx_site_in_front_of_two_binaries_on_one_postgresql(built_binary, ngi
         assert scraped.status_code == 200 and "messenger_connections_open" in scraped.text
 
         # Through nginx's /ws (Upgrade headers), and between the two processes (PostgreSQL backplane).
-        token = call("POST", "/api/auth/login", json={"username": "user1", "password": "user1pass"}).json()["access_token"]
+        login = call("POST", "/api/auth/login", json={"username": "user1", "password": "user1pass"})
+        token = login.json()["access_token"]
         admin = a.login("admin")
         general = a.chat_id(admin, "General")
         tls = ssl.create_default_context(cafile=cert)
