@@ -77,6 +77,8 @@ SETTINGS = [
     ("db_pool_size", "CM_DB_POOL_SIZE", 8, int, "database worker threads (PostgreSQL; SQLite uses one)"),
     ("metrics_token", "CM_METRICS_TOKEN", "", str,
      "bearer token that lets other addresses than loopback read /metrics (default: loopback only)"),
+    ("disk_min_free_mb", "CM_DISK_MIN_FREE_MB", 100, int,
+     "free space of the data folder (MiB) under which /api/health answers 503 and /diagnostics warns"),
 ]
 
 

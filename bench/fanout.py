@@ -15,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from handlers.hub import Hub, LocalBus, encode  # noqa: E402
+from handlers.realtime.bus import LocalBus, encode  # noqa: E402
+from handlers.realtime.hub import Hub  # noqa: E402
 
 
 class MemoryConnection:

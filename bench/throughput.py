@@ -15,6 +15,7 @@ Everything stays on 127.0.0.1, is bounded by the counts given, and stops by itse
 """
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -45,10 +46,26 @@ def start_server(data_dir, database_url, batch):
     return proc, line.split()[-1]
 
 
+@contextlib.contextmanager
+def running_server(database_url, batch):
+    """``server.py`` on a temporary data folder; (process, base URL); terminated at the end."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        proc, url = start_server(data_dir, database_url, batch)
+        try:
+            yield proc, url
+        finally:
+            proc.terminate()
+            proc.wait(20)
+
+
 def login(url, username, password):
     r = requests.post(url + "/api/auth/login", json={"username": username, "password": password}, timeout=30)
     r.raise_for_status()
     return r.json()["access_token"]
+
+
+def machine():
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def percentile(values, p):
@@ -126,25 +143,20 @@ def main():
     parser.add_argument("--round-trips", type=int, default=200)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir:
-        proc, url = start_server(data_dir, args.database_url, args.batch)
-        try:
-            tokens = {name: login(url, name, pw) for name, pw in USERS}
-            chats = requests.get(url + "/api/chats", headers={"Authorization": f"Bearer {tokens['admin']}"}).json()
-            general = next(c["id"] for c in chats if c["title"] == "General")
-            ws_url = url.replace("http://", "ws://") + "/ws"
-            result = {
-                "database": "postgresql" if args.database_url else "sqlite",
-                "write_batch_max": args.batch,
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                "rate": args.rate or "as fast as possible",
-                "throughput": asyncio.run(throughput(ws_url, tokens, general, args.senders, args.messages,
-                                                     args.rate)),
-                "round_trip": asyncio.run(round_trip(ws_url, tokens["admin"], general, args.round_trips)),
-            }
-        finally:
-            proc.terminate()
-            proc.wait(20)
+    with running_server(args.database_url, args.batch) as (_, url):
+        tokens = {name: login(url, name, pw) for name, pw in USERS}
+        chats = requests.get(url + "/api/chats", headers={"Authorization": f"Bearer {tokens['admin']}"}).json()
+        general = next(c["id"] for c in chats if c["title"] == "General")
+        ws_url = url.replace("http://", "ws://") + "/ws"
+        result = {
+            "database": "postgresql" if args.database_url else "sqlite",
+            "write_batch_max": args.batch,
+            "machine": machine(),
+            "rate": args.rate or "as fast as possible",
+            "throughput": asyncio.run(throughput(ws_url, tokens, general, args.senders, args.messages,
+                                                 args.rate)),
+            "round_trip": asyncio.run(round_trip(ws_url, tokens["admin"], general, args.round_trips)),
+        }
     print(json.dumps(result, indent=2))
 
 

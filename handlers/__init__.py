@@ -1,1 +1,3 @@
-"""HTTP, WebSocket and real-time plumbing; domain logic lives in ``models``."""
+"""Everything on the event loop: HTTP endpoints (app, base, api, pages, ws, diagnostics), the
+real-time engine (``realtime/``) and tooling (doctor, throttle, redact, logbuffer).
+Domain logic lives in ``models``."""

@@ -4,9 +4,9 @@ import logging
 
 import tornado.web
 
-from handlers import events
-from handlers.base import SESSION_COOKIE, ApiHandler
-from models import chats, messages, users
+from handlers.base import SESSION_COOKIE, ApiHandler, session_cookie
+from handlers.realtime import events
+from models import chats, messages, storage, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 
@@ -21,10 +21,15 @@ class HealthHandler(ApiHandler):
         body = {"status": "ok", "db": "ok", "version": state.version,
                 "database": "sqlite" if is_sqlite() else "postgresql",
                 "connections": state.hub.connection_count()}
+        disk_full = storage.problem(self.config)
+        body["disk"] = "full" if disk_full else "ok"
         try:
             await asyncio.wait_for(db_call(ping), timeout=5)
         except (DatabaseUnavailable, asyncio.TimeoutError) as exc:
             body.update(status="error", db="error", detail=str(exc) or "database did not answer in 5 s")
+            return self.send_json(body, 503)
+        if disk_full:
+            body.update(status="error", detail="disk full: " + disk_full)
             return self.send_json(body, 503)
         self.send_json(body)
 
@@ -49,7 +54,7 @@ class RefreshHandler(ApiHandler):
         from_cookie = token is None
         if from_cookie:
             tornado.web.RequestHandler.check_xsrf_cookie(self)
-            token = (self.get_signed_cookie(SESSION_COOKIE) or b"").decode()
+            token = session_cookie(self) or ""
         session = await db_call(users.rotate_session, token, self.config["refresh_token_ttl"])
         payload = self.token_payload(session)
         if from_cookie or payload["refresh_token"] is None:
@@ -201,11 +206,8 @@ class MessagesHandler(ApiHandler):
 
     async def post(self, chat_id):
         body = self.json_body()
-        self.state.send_limiter.check(self.current_user["id"])
-        request = {"sender_id": self.current_user["id"], "chat_id": self.path_id(chat_id),
-                   "text": messages.clean_text(body.get("text")),
-                   "client_msg_id": messages.clean_client_msg_id(body.get("client_msg_id"))}
-        result = await self.state.writer.submit(request)
+        result = await self.state.writer.send(self.current_user["id"], self.path_id(chat_id), body.get("text"),
+                                              body.get("client_msg_id"))
         if "error" in result:
             raise result["error"]
         self.send_json(result["message"], 201 if result["created"] else 200)
@@ -214,7 +216,7 @@ class MessagesHandler(ApiHandler):
 class ReadHandler(ApiHandler):
     async def post(self, chat_id):
         message_id = self.field(self.json_body(), "message_id", int)
-        receipt = await db_call(chats.mark_read, self.current_user["id"], self.path_id(chat_id), message_id)
+        receipt = await db_call(messages.mark_read, self.current_user["id"], self.path_id(chat_id), message_id)
         events.read(self.state.bus, receipt)
         self.send_json(receipt)
 

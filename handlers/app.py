@@ -2,29 +2,24 @@
 import asyncio
 import logging
 import os
-import re
 import types
 
 import jinja2
 import tornado.web
 
 from handlers import api, diagnostics, metrics, pages, ws
-from handlers.backplane import PostgresBus
 from handlers.bundle import ROOT, VERSION
-from handlers.hub import Hub, LocalBus
+from handlers.realtime.backplane import PostgresBus
+from handlers.realtime.bus import LocalBus
+from handlers.realtime.hub import Hub
+from handlers.realtime.writer import MessageWriter
+from handlers.redact import redact_uri
 from handlers.throttle import LoginThrottle, SendRateLimiter
-from handlers.writer import MessageWriter
 from models import users
 from models.db import db_call
 
 access_log = logging.getLogger("tornado.access")
 logger = logging.getLogger(__name__)
-_TOKEN_IN_URI = re.compile(r"(token=)([^&\s]{0,20})[^&\s]*")
-
-
-def redact_uri(uri):
-    """Cut ``token=`` values in a URI to their first 20 characters."""
-    return _TOKEN_IN_URI.sub(lambda m: m.group(1) + m.group(2) + "...", uri)
 
 
 def log_request(handler):
@@ -55,10 +50,10 @@ def make_app(config):
     hub = Hub(bus, presence_grace=config["presence_grace"], on_offline=_record_last_seen)
     state = types.SimpleNamespace(
         config=config, version=VERSION, bus=bus, hub=hub,
-        writer=MessageWriter(bus, config["write_batch_max"]),
+        writer=MessageWriter(bus, SendRateLimiter(config["message_rate"], config["message_burst"]),
+                             config["write_batch_max"]),
         throttle=LoginThrottle(config["login_max_failures"], config["login_max_failures_per_address"],
                                config["login_window"]),
-        send_limiter=SendRateLimiter(config["message_rate"], config["message_burst"]),
         jinja=jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
                                  autoescape=True),
     )

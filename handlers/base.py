@@ -1,17 +1,54 @@
-"""Base handlers: JSON bodies with a size limit, bearer auth, one error shape, Jinja rendering."""
-import http
+"""Base handlers: JSON bodies with a size limit, bearer auth, one error path, Jinja rendering."""
+import http.client
 import logging
 
 import orjson
 import tornado.web
 
 from models import users
-from models.db import DatabaseUnavailable, db_call, parse_iso, run_blocking
-from models.errors import MAX_ID, AppError, bad_request, check_id
+from models.clock import parse_iso
+from models.db import DatabaseUnavailable, db_call, run_blocking, unavailable_error
+from models.errors import AppError, bad_request
+from models.validate import MAX_ID, check_id
 
 logger = logging.getLogger(__name__)
 SESSION_COOKIE = "cm_session"
 BODY_HARD_LIMIT = 16 * 1024 * 1024  # bodies up to this get a 413 answer; larger ones are cut off
+
+
+def error_body(exc, status=500):
+    """The one error shape: ``(HTTP status, {"code", "message", ...})`` for any exception.
+
+    REST answers ``{"error": body}``, pages show ``body["message"]`` and the
+    WebSocket sends ``{"type": "error", **body}``.  ``status`` is Tornado's
+    status for exceptions that carry none.
+    """
+    if isinstance(exc, AppError):
+        return exc.status, exc.as_dict()
+    if isinstance(exc, DatabaseUnavailable):
+        return 503, unavailable_error(exc, "retry shortly").as_dict()
+    message = None
+    if isinstance(exc, tornado.web.HTTPError):
+        status, message = exc.status_code, exc.log_message
+    return status, {"code": _status_code_name(status), "message": message or http.client.responses.get(status, "Error")}
+
+
+def _status_code_name(status):
+    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+            405: "method_not_allowed", 413: "body_too_large", 429: "rate_limited",
+            503: "unavailable"}.get(status, "internal_error")
+
+
+def bearer_token(request):
+    """The token of an ``Authorization: Bearer`` header ("" when it is empty), or None without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def session_cookie(handler):
+    """The browser session's refresh token, from its signed cookie, or None."""
+    raw = handler.get_signed_cookie(SESSION_COOKIE)
+    return raw.decode() if raw else None
 
 
 async def authenticate_token(secret, token):
@@ -82,18 +119,31 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("X-Frame-Options", "DENY")
 
     def write_error(self, status_code, **kwargs):
+        """Every uncaught exception ends here: JSON under /api/, the error page elsewhere."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        reason = getattr(exc, "log_message", None) or http.HTTPStatus(status_code).phrase
+        body = self.set_error_status(exc, status_code)
         if self.request.path.startswith("/api/"):
-            self.finish({"error": {"code": _status_code_name(status_code), "message": reason}})
+            self.set_header("Content-Type", "application/json")
+            self.finish(orjson.dumps({"error": body}))
         else:
-            self.render_page("error.html", status_code=status_code, message=reason)
+            self.render_page("error.html", status_code=self.get_status(), message=body["message"])
 
+    def set_error_status(self, exc, status_code=500):
+        """Set the status (and ``Retry-After``) that ``exc`` calls for; return its error body."""
+        status, body = error_body(exc, status_code)
+        self.set_status(status)
+        if "retry_after" in body:
+            self.set_header("Retry-After", str(body["retry_after"]))
+        return body
 
-def _status_code_name(status):
-    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-            405: "method_not_allowed", 413: "body_too_large", 429: "rate_limited",
-            503: "unavailable"}.get(status, "internal_error")
+    def log_exception(self, typ, value, tb):
+        """An AppError is an answer, not a fault; an unreachable database is one warning line."""
+        if isinstance(value, AppError):
+            return
+        if isinstance(value, DatabaseUnavailable):
+            logger.warning("Database unavailable during %s %s: %s", self.request.method, self.request.path, value)
+            return
+        super().log_exception(typ, value, tb)
 
 
 class ApiHandler(BaseHandler):
@@ -108,16 +158,18 @@ class ApiHandler(BaseHandler):
     def check_xsrf_cookie(self):
         """Bearer tokens are not ambient credentials; cookie-based calls check XSRF themselves."""
 
-    async def prepare(self):
+    def set_default_headers(self):
+        super().set_default_headers()
         self.set_header("Cache-Control", "no-store")
+
+    async def prepare(self):
         if len(self.request.body) > self.config["max_body_bytes"]:
             raise AppError(413, "body_too_large", f"Request body is over {self.config['max_body_bytes']} bytes")
         if self.auth_required:
-            header = self.request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
+            token = bearer_token(self.request)
+            if not token:
                 raise AppError(401, "token_missing", "Send Authorization: Bearer <access_token>")
-            self.current_user = await authenticate_token(self.config["secret_key"], token.strip())
+            self.current_user = await authenticate_token(self.config["secret_key"], token)
 
     def json_body(self, required=True):
         raw = self.request.body
@@ -184,16 +236,3 @@ class ApiHandler(BaseHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(orjson.dumps(payload))
-
-    def _handle_request_exception(self, exc):
-        if self._finished:
-            return super()._handle_request_exception(exc)
-        if isinstance(exc, AppError):
-            if exc.status == 429 and "retry_after" in exc.extra:
-                self.set_header("Retry-After", str(exc.extra["retry_after"]))
-            self.send_json({"error": exc.as_dict()}, exc.status)
-        elif isinstance(exc, DatabaseUnavailable):
-            logger.warning("Database unavailable during %s %s: %s", self.request.method, self.request.path, exc)
-            self.send_json({"error": {"code": "db_unavailable", "message": "The database is unreachable"}}, 503)
-        else:
-            super()._handle_request_exception(exc)

@@ -5,7 +5,6 @@ collect by hand (version, database, migrations, sockets, counters, the last log
 lines); ``GET /api/admin/diagnostics`` returns it as JSON and the page shows it.
 """
 import collections
-import datetime
 import os
 import platform
 import time
@@ -15,17 +14,13 @@ import tornado
 
 from handlers.base import ApiHandler, BaseHandler
 from handlers.logbuffer import ring_buffer
-from models import migrations
+from models import migrations, storage
+from models.clock import iso
 from models.db import DatabaseUnavailable, db_call, describe_url, is_sqlite
 
 API_PATH = "/api/admin/diagnostics"
 IDLE_TEST_SECONDS = 65  # past the 60 s idle timeout many proxies use by default
 RATE_WINDOW = 60.0
-
-
-def _iso(timestamp):
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class RateMeter:
@@ -62,9 +57,9 @@ def connection_row(conn, hub, now):
         "conn_id": conn.conn_id,
         "user_id": conn.user_id,
         "username": (conn.user or {}).get("username"),
-        "connected_at": _iso(conn.connected_at),
+        "connected_at": iso(conn.connected_at),
         "connected_seconds": round(now - conn.connected_at, 1),
-        "last_activity": _iso(conn.last_activity),
+        "last_activity": iso(conn.last_activity),
         "idle_seconds": round(now - conn.last_activity, 1),
         "remote_ip": conn.request.remote_ip,
         "chat_ids": sorted(hub.chats_of.get(conn.user_id, ())),
@@ -86,12 +81,12 @@ async def server_facts(state):
     meter = _meters.get(hub) or _meters.setdefault(hub, RateMeter(hub.started_at))
     rates = meter.rates(now, messages=writer.committed, events=counters.get("events_delivered", 0))
     return {
-        "server_time": _iso(now),
+        "server_time": iso(now),
         "version": state.version,
         "python": platform.python_version(),
         "tornado": tornado.version,
         "pid": os.getpid(),
-        "started_at": _iso(hub.started_at),
+        "started_at": iso(hub.started_at),
         "uptime_seconds": stats["uptime_seconds"],
         "database": {"kind": "sqlite" if is_sqlite() else "postgresql",
                      "url": describe_url(config["database_url"]),
@@ -99,6 +94,7 @@ async def server_facts(state):
         "migrations": {"applied": applied, "available": available,
                        "pending": None if applied is None else [m for m in available if m not in applied]},
         "writer": {"backlog": writer.backlog(), "batches": writer.batches, "committed": writer.committed},
+        "storage": storage.facts(config),
         "bus": state.bus.stats(),
         "websocket": {"path": "/ws", "ping_interval": config["ws_ping_interval"],
                       "ping_timeout": config["ws_ping_timeout"], "outbox_limit_bytes": config["ws_outbox_bytes"],

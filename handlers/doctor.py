@@ -28,6 +28,7 @@ from tornado.simple_httpclient import HTTPStreamClosedError, HTTPTimeoutError
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
 from handlers.bundle import resource
+from handlers.redact import preview
 
 EXPLANATIONS = resource("static", "close-codes.json")
 PINGS = 20
@@ -36,10 +37,6 @@ PINGS = 20
 def load_explanations():
     with open(EXPLANATIONS, encoding="utf-8") as f:
         return json.load(f)
-
-
-def shorten(secret):
-    return secret[:20] + "..." if len(secret) > 24 else secret[:len(secret) // 2] + "..."
 
 
 def network_problem(url, exc):
@@ -76,6 +73,16 @@ def ws_url_for(base_url):
     parts = urlsplit(base_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/ws", "", ""))
+
+
+def disk_space(storage):
+    """One line on the free space of the server's folders, with the warning threshold."""
+    folders = "; ".join(f"{d['path']}: {d['error']}" if "error" in d else
+                        f"{d['path']}: {d['free_bytes'] / 2 ** 20:,.1f} MiB free of {d['total_bytes'] / 2 ** 20:,.1f} MiB"
+                        for d in storage["folders"])
+    verdict = (f"WARNING, disk full: {storage['warning']}" if storage["warning"] else
+               f"ok (warns under {storage['min_free_bytes'] / 2 ** 20:,.0f} MiB)")
+    return f"disk space {folders} — {verdict}"
 
 
 class Result:
@@ -168,6 +175,12 @@ class Doctor:
             return passed(f"database {body.get('database')} reachable; "
                           f"{body.get('connections')} real-time connection(s) open on the server")
         detail = f": {body['detail']}" if body.get("detail") else ""
+        if body.get("db") == "ok" and body.get("disk") == "full":
+            return failed(f"the server's disk is full{detail}",
+                          "The server reaches its database, but its disk is full: new messages and logins are "
+                          "refused (disk_full) until space is freed.",
+                          "Free space in the data folder (or on the database server's disk); the server "
+                          "recovers by itself.")
         return failed(f"database {'unreachable' if body.get('db') == 'error' else f'HTTP {status}'}{detail}",
                       "The server runs but cannot reach its database, so logins and messages fail.",
                       "Start the database or correct DATABASE_URL; the server reconnects by itself.")
@@ -196,13 +209,13 @@ class Doctor:
         claims = token_claims(self.token)
         if claims is None:
             known = self.table["token_errors"]["token_malformed"]
-            return failed(f"{shorten(self.token)} is not a token (not three base64url parts with a JSON payload)",
+            return failed(f"{preview(self.token)} is not a token (not three base64url parts with a JSON payload)",
                           known["meaning"], known["fix"])
         expires = claims.get("exp")
         when = "no expiry time" if not isinstance(expires, (int, float)) else (
             f"expired {int(time.time() - expires)} s ago" if expires < time.time()
             else f"expires in {int((expires - time.time()) // 60)} min")
-        describe = f"token {shorten(self.token)}, user id {claims.get('sub')}, {when}"
+        describe = f"token {preview(self.token)}, user id {claims.get('sub')}, {when}"
         status, body, _ = await self.request("GET", "/api/me", token=self.token)
         if status == 200:
             self.user = body
@@ -235,7 +248,7 @@ class Doctor:
         if not self.token:
             return skipped("no token to connect with (check 3)")
         url = ws_url_for(self.url)
-        shown = f"{url}?token={shorten(self.token)}"
+        shown = f"{url}?token={preview(self.token)}"
         started = time.perf_counter()
         try:
             self.conn = await websocket_connect(HTTPRequest(f"{url}?token={quote(self.token)}",
@@ -345,6 +358,7 @@ class Doctor:
         self.say(f"        database {facts['database']['url']}, migrations "
                  f"{'pending: ' + ', '.join(pending) if pending else 'all applied'}, "
                  f"event bus {facts.get('bus', {}).get('kind', 'unknown')}")
+        self.say("        " + disk_space(facts["storage"]))
         counters = facts["counters"]
         self.say(f"        {counters['connections']} connection(s), writer backlog {facts['writer']['backlog']}, "
                  f"close codes seen {', '.join(f'{c} x{n}' for c, n in counters['close_codes'].items()) or 'none'}")

@@ -1,19 +1,8 @@
 """The last server log lines kept in memory for /diagnostics, with secrets redacted."""
 import collections
 import logging
-import re
 
-_REDACTIONS = [
-    (re.compile(r"(eyJ[A-Za-z0-9_-]{17})[A-Za-z0-9_.-]*"), r"\1..."),               # JWTs beyond 20 chars
-    (re.compile(r"(?i)(password[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+"), r"\1***"),
-    (re.compile(r"(?i)(refresh_token[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+"), r"\1***"),
-]
-
-
-def redact(text):
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
-    return text
+from handlers.redact import redact
 
 
 class RedactingFormatter(logging.Formatter):

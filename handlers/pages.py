@@ -7,9 +7,9 @@ import secrets
 import orjson
 import tornado.web
 
-from handlers import events
-from handlers.base import SESSION_COOKIE, BaseHandler
+from handlers.base import SESSION_COOKIE, BaseHandler, session_cookie
 from handlers.bundle import resource
+from handlers.realtime import events
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError
@@ -28,11 +28,11 @@ def page_limits():
 class PageHandler(BaseHandler):
     async def session_user(self):
         """The user of the browser session cookie, or None."""
-        cookie = self.get_signed_cookie(SESSION_COOKIE)
+        cookie = session_cookie(self)
         if not cookie:
             return None
         try:
-            return await db_call(users.session_for_refresh_token, cookie.decode())
+            return await db_call(users.session_for_refresh_token, cookie)
         except AppError:
             return None
 
@@ -73,20 +73,12 @@ class LoginPage(PageHandler):
         wants_json = "application/json" in self.request.headers.get("Accept", "")
         try:
             payload = await self.log_in(username, password, set_cookie=True)
-        except AppError as exc:
-            self.set_status(exc.status)
-            if exc.status == 429:
-                self.set_header("Retry-After", str(exc.extra.get("retry_after", 60)))
+        except (AppError, DatabaseUnavailable) as exc:
+            body = self.set_error_status(exc)
             if wants_json:
-                return self.finish({"error": exc.as_dict()})
-            return self.render_app_page("login.html", error=exc.message, username=username,
+                return self.finish({"error": body})
+            return self.render_app_page("login.html", error=body["message"], username=username,
                                         next_url=self._next_url())
-        except DatabaseUnavailable:
-            self.set_status(503)
-            message = "The server cannot reach its database. Try again shortly."
-            if wants_json:
-                return self.finish({"error": {"code": "db_unavailable", "message": message}})
-            return self.render_app_page("login.html", error=message, username=username, next_url=self._next_url())
         if wants_json:
             self.set_header("Content-Type", "application/json")
             return self.finish(orjson.dumps(payload))

@@ -15,12 +15,15 @@ import orjson
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from handlers import events
-from handlers.base import SESSION_COOKIE, authenticate_token
-from handlers.hub import encode
-from models import chats, messages, users
-from models.db import DatabaseUnavailable, db_call, iso, parse_iso, utcnow
-from models.errors import AppError, bad_request, check_id, invalid
+from handlers.base import authenticate_token, bearer_token, error_body, session_cookie
+from handlers.realtime import events
+from handlers.realtime.bus import encode
+from handlers.redact import preview
+from models import memberships, messages, users
+from models.clock import parse_iso
+from models.db import DatabaseUnavailable, db_call
+from models.errors import AppError, bad_request, invalid
+from models.validate import check_id
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +75,10 @@ class ChatSocket(WebSocketHandler):
 
     async def open(self):
         token = self.get_query_argument("token", None)
-        scheme, _, bearer = self.request.headers.get("Authorization", "").partition(" ")
-        if token is None and scheme.lower() == "bearer":
-            token = bearer.strip()
+        if token is None:
+            token = bearer_token(self.request)
         if token is not None:
-            logger.info("WebSocket connection attempt with token: %s...", token[:20])
+            logger.info("WebSocket connection attempt with token: %s", preview(token))
         else:
             logger.info("WebSocket connection attempt without token in the URL")
         if not self._origin_allowed():
@@ -84,9 +86,8 @@ class ChatSocket(WebSocketHandler):
         try:
             if token is not None:
                 user = await authenticate_token(self.state.config["secret_key"], token)
-            elif self.get_signed_cookie(SESSION_COOKIE):
-                user = await db_call(users.session_for_refresh_token,
-                                     self.get_signed_cookie(SESSION_COOKIE).decode())
+            elif cookie := session_cookie(self):
+                user = await db_call(users.session_for_refresh_token, cookie)
             else:
                 self._auth_timer = IOLoop.current().call_later(self.state.config["ws_auth_timeout"],
                                                                self._auth_timeout)
@@ -108,7 +109,7 @@ class ChatSocket(WebSocketHandler):
 
     async def _start(self, user):
         try:
-            chat_ids, peer_ids = await db_call(chats.connection_bootstrap, user["id"])
+            chat_ids, peer_ids = await db_call(memberships.connection_bootstrap, user["id"])
         except DatabaseUnavailable:
             return self.close(1011, "database unavailable")
         if self.ws_connection is None or self.ws_connection.is_closing():
@@ -116,14 +117,8 @@ class ChatSocket(WebSocketHandler):
         self.user, self.user_id, self.session_id = user, user["id"], user["session_id"]
         hub = self.state.hub
         hub.attach(self, chat_ids)
-        self.send_event({
-            "type": "connected", "user_id": user["id"], "username": user["username"],
-            "display_name": user["display_name"], "chat_ids": chat_ids,
-            "online_user_ids": hub.online_among([*peer_ids, user["id"]]),
-            "server_time": iso(utcnow()), "connection_id": self.conn_id,
-            "heartbeat_interval": self.state.config["ws_ping_interval"],
-            "version": self.state.version,
-        })
+        self.send_event(events.connected(user, self.conn_id, chat_ids, hub.online_among([*peer_ids, user["id"]]),
+                                         self.state.config["ws_ping_interval"], self.state.version))
 
     # --- outgoing ------------------------------------------------------------------
 
@@ -182,32 +177,24 @@ class ChatSocket(WebSocketHandler):
                 raise bad_request("missing_type", "Frame needs a string 'type'")
             if self.user_id is None:
                 return await self._authenticate_frame(kind, frame)
-            handler = getattr(self, "on_" + kind, None) if kind in FRAME_TYPES else None
-            if handler is None:
+            if kind not in FRAME_HANDLERS:
                 raise bad_request("unknown_type", f"Unknown frame type {kind[:40]!r}")
-            await handler(frame)
-        except AppError as exc:
-            self.send_error(exc, client_msg_id)
-        except DatabaseUnavailable:
-            self.send_error(AppError(503, "db_unavailable", "The database is unreachable; retry shortly"),
-                            client_msg_id)
-        except Exception:
-            logger.exception("Frame from user %s failed", self.user_id)
-            self.send_error(AppError(500, "internal_error", "The server failed to handle this frame"),
-                            client_msg_id)
+            await getattr(self, FRAME_HANDLERS[kind])(frame)
+        except Exception as exc:
+            if not isinstance(exc, (AppError, DatabaseUnavailable)):
+                logger.exception("Frame from user %s failed", self.user_id)
+            self.send_error_frame(exc, client_msg_id)
 
-    def send_error(self, exc, client_msg_id=None):
+    def send_error_frame(self, exc, client_msg_id=None):
+        """An ``error`` frame for ``exc``; the connection stays open."""
         self.state.hub.counters["frame_errors"] += 1
-        frame = {"type": "error", **exc.as_dict()}
-        if client_msg_id is not None:
-            frame["client_msg_id"] = client_msg_id
-        self.send_event(frame)
+        self.send_event(events.error(error_body(exc)[1], client_msg_id))
 
     async def _authenticate_frame(self, kind, frame):
         if kind != "auth":
             return self.refuse("not authenticated: the first frame must be {\"type\":\"auth\",\"token\":...}")
         token = frame.get("token") if isinstance(frame.get("token"), str) else ""
-        logger.info("WebSocket connection attempt with token: %s...", token[:20])
+        logger.info("WebSocket connection attempt with token: %s", preview(token))
         try:
             user = await authenticate_token(self.state.config["secret_key"], token)
         except AppError as exc:
@@ -220,31 +207,30 @@ class ChatSocket(WebSocketHandler):
                 self._auth_timer = None
         await self._start(user)
 
-    async def on_auth(self, frame):
+    async def frame_auth(self, frame):
         raise bad_request("already_authenticated", "This connection is already authenticated")
 
-    async def on_ping(self, frame):
-        self.send_event({"type": "pong", "server_time": iso(utcnow()), "id": frame.get("id")})
+    async def frame_ping(self, frame):
+        self.send_event(events.pong(frame.get("id")))
 
-    async def on_send_message(self, frame):
-        self.state.send_limiter.check(self.user_id)
-        request = {"sender_id": self.user_id, "chat_id": _int_field(frame, "chat_id"),
-                   "text": messages.clean_text(frame.get("text")),
-                   "client_msg_id": messages.clean_client_msg_id(frame.get("client_msg_id"))}
-        task = asyncio.ensure_future(self._send(request))
+    async def frame_send_message(self, frame):
+        stored = self.state.writer.send(self.user_id, frame.get("chat_id"), frame.get("text"),
+                                        frame.get("client_msg_id"), origin=self)
+        task = asyncio.ensure_future(self._await_stored(stored, frame.get("client_msg_id")))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
         if len(self._inflight) >= MAX_INFLIGHT_SENDS:
             await task  # stop reading this socket until the backlog shrinks
 
-    async def _send(self, request):
-        result = await self.state.writer.submit(request, origin=self)
+    async def _await_stored(self, stored, client_msg_id):
+        """The writer acks a stored message itself, in order; a refusal becomes an error frame here."""
+        result = await stored
         if "error" in result:
-            self.send_error(result["error"], request["client_msg_id"])
+            self.send_error_frame(result["error"], client_msg_id)
         else:
             self.state.hub.counters["messages_received"] += 1
 
-    async def on_typing(self, frame):
+    async def frame_typing(self, frame):
         chat_id = _int_field(frame, "chat_id")
         if not self.state.hub.is_member(self.user_id, chat_id):
             raise AppError(403, "not_a_member", f"You are not a member of chat {chat_id}", chat_id=chat_id)
@@ -252,17 +238,15 @@ class ChatSocket(WebSocketHandler):
         if now - self._typing_sent.get(chat_id, 0) < TYPING_INTERVAL:
             return  # rate-limited: the others already know
         self._typing_sent[chat_id] = now
-        self.state.bus.publish({"type": "typing", "chat_id": chat_id, "user_id": self.user_id,
-                                "username": self.user["username"], "display_name": self.user["display_name"]},
-                               chat_ids=[chat_id], exclude_user=self.user_id)
+        events.typing(self.state.bus, chat_id, self.user)
 
-    async def on_mark_read(self, frame):
+    async def frame_mark_read(self, frame):
         chat_id = _int_field(frame, "chat_id")
         message_id = _int_field(frame, "message_id")
-        receipt = await db_call(chats.mark_read, self.user_id, chat_id, message_id)
+        receipt = await db_call(messages.mark_read, self.user_id, chat_id, message_id)
         events.read(self.state.bus, receipt)
 
-    async def on_catch_up(self, frame):
+    async def frame_catch_up(self, frame):
         after_id = _int_field(frame, "after_id")
         changed_since = frame.get("changed_since")
         if changed_since is not None:
@@ -271,15 +255,17 @@ class ChatSocket(WebSocketHandler):
             except ValueError:
                 raise invalid("invalid_field", "changed_since must be an ISO 8601 time", field="changed_since")
         page = await db_call(messages.catch_up, self.user_id, after_id, 500, changed_since)
-        self.send_event({"type": "catch_up", "after_id": after_id, **page})
+        self.send_event(events.catch_up(after_id, page))
 
-    async def on_diagnostic_echo(self, frame):
+    async def frame_diagnostic_echo(self, frame):
         """A loop-back through the real fan-out path (bus and hub), stored nowhere."""
         nonce = frame.get("nonce")
         if not isinstance(nonce, str) or len(nonce) > 64:
             raise invalid("invalid_field", "nonce must be a string of at most 64 characters", field="nonce")
-        self.state.bus.publish({"type": "diagnostic_echo", "nonce": nonce, "connection_id": self.conn_id,
-                                "server_time": iso(utcnow())}, user_ids=[self.user_id])
+        events.diagnostic_echo(self.state.bus, self, nonce)
 
 
-FRAME_TYPES = {"auth", "ping", "send_message", "typing", "mark_read", "catch_up", "diagnostic_echo"}
+FRAME_TYPES = ("auth", "ping", "send_message", "typing", "mark_read", "catch_up", "diagnostic_echo")
+# Frame type -> method.  The ``frame_`` prefix keeps them apart from WebSocketHandler's own hooks:
+# a handler named ``on_ping`` once replaced Tornado's PING callback and dropped every pinging client.
+FRAME_HANDLERS = {kind: "frame_" + kind for kind in FRAME_TYPES}

@@ -3,8 +3,8 @@ import datetime
 
 import peewee
 
-from models.db import db, utcnow
-from models.users import BaseModel
+from models.clock import utcnow
+from models.db import BaseModel, db
 
 NOTIFY_LIMIT = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
 SPILL_KEEP = datetime.timedelta(minutes=5)

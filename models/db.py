@@ -1,15 +1,19 @@
-"""Database connection, the executor that keeps queries off the event loop, and time helpers.
+"""Database connection, the model base class, and the executor that keeps queries off the event loop.
 
 ``db`` is a proxy bound at start-up from a URL (``sqlite:///path`` or
 ``postgresql://...``).  Every query runs through :func:`db_call`, which hands
 the function to a worker thread, opens that thread's connection and wraps the
 call in one transaction.  SQLite gets one worker (one writer, no lock
-contention); PostgreSQL gets a small pool, each thread holding a pooled
+contention) that keeps its connection open: closing the last connection
+deletes the WAL index, and re-creating it fails on a full disk, so that even
+reads would fail; PostgreSQL gets a small pool, each thread holding a pooled
 connection.
 """
+import contextlib
 import asyncio
-import datetime
+import errno
 import logging
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import peewee
 from playhouse import db_url
 
+from models import storage
 from models.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -35,8 +40,47 @@ SQLITE_PRAGMAS = {
 }
 
 
+class BaseModel(peewee.Model):
+    """Every table's model: bound to ``db``, whichever database it points at."""
+
+    class Meta:
+        database = db
+
+
 class DatabaseUnavailable(Exception):
     """The database could not be reached; the caller answers 503."""
+
+
+class DiskFull(DatabaseUnavailable):
+    """The database refused a write for lack of disk space (SQLite SQLITE_FULL, PostgreSQL 53100)."""
+
+
+def unavailable_error(exc, consequence):
+    """The 503 a client gets for ``exc``, naming the cause: ``consequence`` says what happened to its request."""
+    if isinstance(exc, DiskFull):
+        return AppError(503, "disk_full", f"The server's disk is full; {consequence}")
+    return AppError(503, "db_unavailable", f"The database is unreachable; {consequence}")
+
+
+def _causes(exc):
+    """``exc`` and the errors it was raised while handling, newest first."""
+    chain = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _is_disk_full(exc):
+    exc = getattr(exc, "orig", None) or exc  # peewee keeps the driver's exception here
+    return (getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or getattr(exc, "pgcode", None) == "53100"
+            or getattr(exc, "errno", None) == errno.ENOSPC
+            or "database or disk is full" in str(exc) or "No space left on device" in str(exc))
+
+
+def _first_line(exc):
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def normalise_url(url):
@@ -72,6 +116,7 @@ def init_db(url, pool_size=8):
                                   timeout=10, connect_timeout=5)
         workers = pool_size
     db.initialize(database)
+    storage.clear_refusal()
     with _lock:
         if _executor is not None:
             _executor.shutdown(wait=True)
@@ -83,6 +128,8 @@ def close_db():
     global _executor
     with _lock:
         if _executor is not None:
+            if is_sqlite():
+                _executor.submit(db.close).result()  # the worker's long-lived connection
             _executor.shutdown(wait=True)
             _executor = None
     if db.obj is not None:
@@ -92,20 +139,37 @@ def close_db():
             db.obj.close()
 
 
+@contextlib.contextmanager
+def _connection():
+    if is_sqlite():
+        db.connect(reuse_if_open=True)
+        yield
+    else:
+        with db.connection_context():
+            yield
+
+
 def run_in_transaction(fn, *args, **kwargs):
     """Run ``fn`` inside this thread's connection and one transaction."""
     try:
-        with db.connection_context():
+        with _connection():
             with db.atomic():
                 return fn(*args, **kwargs)
     except peewee.DataError as exc:
         # A value the database refuses (out of range, bad encoding): the caller's input, not a fault.
         raise AppError(400, "invalid_input", "The database refused a value in this request") from exc
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
-        # The pool drops a connection the server closed; the next call reconnects.
+        # The pool drops a connection the server closed; the next call reconnects.  When the database
+        # aborted the transaction itself (SQLite does on SQLITE_FULL), peewee's rollback fails too and
+        # hides the real error: name the one that started it.
         _count_error()
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DatabaseUnavailable(first_line) from exc
+        causes = _causes(exc)
+        full = next((cause for cause in causes if _is_disk_full(cause)), None)
+        if full is not None:
+            storage.note_disk_full(_first_line(full))
+            raise DiskFull(_first_line(full)) from exc
+        original = next((cause for cause in causes if "cannot rollback" not in str(cause)), exc)
+        raise DatabaseUnavailable(_first_line(original)) from exc
 
 
 def _count_error():
@@ -134,23 +198,3 @@ def ping():
     """The cheapest round trip to the database (health checks)."""
     db.execute_sql("SELECT 1")
 
-
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-
-
-def parse_iso(text):
-    """The inverse of :func:`iso`: a naive UTC datetime (ValueError when it is not a time)."""
-    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return moment
-
-
-def iso(dt):
-    """Serialise a stored UTC datetime as ISO 8601 with a Z suffix."""
-    if dt is None:
-        return None
-    if isinstance(dt, str):  # SQLite may hand back text for computed columns
-        dt = datetime.datetime.fromisoformat(dt)
-    return dt.replace(microsecond=(dt.microsecond // 1000) * 1000).isoformat(timespec="milliseconds") + "Z"

@@ -23,28 +23,6 @@ def invalid(code, message, **extra):
     return AppError(422, code, message, **extra)
 
 
-MAX_ID = 2 ** 31 - 1  # ids are 32-bit integers in every supported database
-
-
-def check_id(value, field):
-    """An id from a body or frame: an int (not a bool) within the database's range."""
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
-        raise invalid("invalid_field", f"{field} must be an integer id", field=field)
-    return value
-
-
-def clean_string(value, field, max_length):
-    """A trimmed, non-empty string without NUL characters (PostgreSQL cannot store them)."""
-    if not isinstance(value, str):
-        raise invalid("invalid_field", f"{field} must be a string", field=field)
-    value = value.strip()
-    if "\x00" in value:
-        raise invalid("invalid_field", f"{field} must not contain NUL characters", field=field)
-    if len(value) > max_length:
-        raise invalid(f"{field}_too_long", f"{field} must be at most {max_length} characters", field=field)
-    return value
-
-
 def not_found(what, ident):
     return AppError(404, f"{what}_not_found", f"{what.capitalize()} {ident} does not exist")
 

@@ -1,12 +1,14 @@
-"""Messages: validation, the batched write path, history and catch-up."""
+"""Messages: validation, the batched write path, history, catch-up, read pointers and unread counts."""
 import datetime
 
 import peewee
 
-from models.chats import Chat, Membership, members_of_chats, require_membership
-from models.db import db, is_sqlite, iso, utcnow
+from models.clock import iso, utcnow
+from models.db import BaseModel, db, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
-from models.users import BaseModel, User
+from models.memberships import Chat, Membership, members_of_chats, require_membership
+from models.users import User
+from models.validate import check_id
 
 MAX_TEXT = 10_000
 MAX_CLIENT_MSG_ID = 64
@@ -72,7 +74,7 @@ def clean_client_msg_id(value):
     return value
 
 
-def store_messages(requests, announce=None):
+def store_messages(requests):
     """Store a batch of sends in one transaction.
 
     ``requests`` is a list of dicts with sender_id, chat_id, text (already
@@ -80,8 +82,6 @@ def store_messages(requests, announce=None):
     ``{"message": {...}, "created": bool, "member_ids": [...]}`` or
     ``{"error": AppError}``.  A retried client_msg_id returns the stored
     message with ``created`` false.  Ids are assigned in request order.
-    ``announce``, when given, is called inside the transaction with
-    ``(new_message event, member ids)`` pairs for the messages created.
     """
     pairs = {(r["chat_id"], r["sender_id"]) for r in requests}
     chat_ids = {c for c, _ in pairs}
@@ -159,8 +159,6 @@ def store_messages(requests, announce=None):
     created = [r for r in results if r.get("created")]
     for result in created:
         result["member_ids"] = members[result["message"]["chat_id"]]
-    if announce and created:
-        announce([({"type": "new_message", "message": r["message"]}, r["member_ids"]) for r in created])
     return results
 
 
@@ -213,6 +211,40 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
                    .order_by(Message.id).limit(MAX_CHANGES))
         page["changed"] = [message_dict(m) for m in changed]
     return page
+
+
+def last_messages(chat_ids):
+    """{chat_id: the newest message not deleted} for the chats that have one, in two queries."""
+    latest_ids = (Message.select(peewee.fn.MAX(Message.id))
+                  .where(Message.chat.in_(chat_ids) & Message.deleted_at.is_null())
+                  .group_by(Message.chat))
+    return {m.chat_id: message_dict(m) for m in Message.select(Message, User).join(User)
+            .where(Message.id.in_(latest_ids))}
+
+
+def unread_counts(user_id, chat_ids):
+    """{chat_id: messages from others after the user's read pointer}; chats with none are left out."""
+    mine = Membership.alias()
+    rows = (Message.select(Message.chat, peewee.fn.COUNT(Message.id))
+            .join(mine, on=(mine.chat == Message.chat))
+            .where((mine.user == user_id) & Message.chat.in_(chat_ids)
+                   & (Message.id > mine.last_read_message_id)
+                   & (Message.sender != user_id) & Message.deleted_at.is_null())
+            .group_by(Message.chat).tuples())
+    return dict(rows)
+
+
+def mark_read(user_id, chat_id, message_id):
+    """Move the read pointer forward (never back) and return the new unread count."""
+    check_id(message_id, "message_id")
+    membership = require_membership(user_id, chat_id)
+    if message_id and not Message.select().where((Message.id == message_id) & (Message.chat == chat_id)).exists():
+        raise not_found("message", message_id)
+    if message_id > membership.last_read_message_id:
+        membership.last_read_message_id = message_id
+        membership.save()
+    return {"chat_id": chat_id, "user_id": user_id, "message_id": membership.last_read_message_id,
+            "unread_count": unread_counts(user_id, [chat_id]).get(chat_id, 0)}
 
 
 def edit_message(user_id, message_id, text):

@@ -9,19 +9,16 @@ import argon2
 import jwt
 import peewee
 
-from models.db import db, iso, utcnow
-from models.errors import AppError, clean_string, invalid, not_found
+from models.clock import iso, utcnow
+from models.db import BaseModel, db
+from models.errors import AppError, invalid, not_found
+from models.validate import clean_string
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 8
 ROTATION_GRACE = datetime.timedelta(seconds=30)
 _hasher = argon2.PasswordHasher()  # argon2id with the library's recommended cost
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
-
-
-class BaseModel(peewee.Model):
-    class Meta:
-        database = db
 
 
 class User(BaseModel):

@@ -1,7 +1,12 @@
 """Small helpers shared by the API and WebSocket tests."""
+import contextlib
+from urllib.parse import urlsplit
+
 import jwt
+import psycopg2
 
 from models.users import issue_access_token
+from tests.harness import PG_ADMIN_URL
 
 
 def expired_token(server, token):
@@ -22,3 +27,20 @@ def assert_error(response, status, code=None):
     if code:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+@contextlib.contextmanager
+def database_unreachable(database_url):
+    """PostgreSQL refuses every connection to the test database (open ones are cut) until the block ends."""
+    name = urlsplit(database_url).path.lstrip("/")
+    admin = psycopg2.connect(PG_ADMIN_URL)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        yield
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()

@@ -357,3 +357,27 @@ def test_non_admin_never_sees_the_admin_section(ui_server, new_page):
     status = page.evaluate("""() => fetch('/api/admin/diagnostics', {headers: {Authorization:
         `Bearer ${localStorage.getItem('access_token')}`}}).then((r) => r.status)""")
     assert status == 403
+
+
+def test_full_disk_is_named_on_the_page_and_for_admins(tmp_path, new_page):
+    """Health says the disk is full (here: more free space demanded than the disk has): check 2 names
+    the disk, not the database, and the admin section shows the free space with the warning."""
+    from tests.harness import InProcessServer, config_argv
+    server = InProcessServer(config_argv(tmp_path / "data", "sqlite:///" + str(tmp_path / "full.db"),
+                                         disk_min_free_mb=2 ** 40))
+    try:
+        page = new_page()
+        login_in_browser(page, server, "admin", "admin123")
+        page.goto(server.url + "/diagnostics")
+        run_checks(page)
+        health = check(page, "health")
+        assert health["status"] == "fail" and "the server's disk is full: disk full: only" in health["value"]
+        assert "frees space in the data folder" in health["help"]
+        assert page.inner_text("[data-testid=verdict-title]") == "The server's disk is full."
+        page.wait_for_function("document.querySelector('[data-testid=server-facts]').textContent"
+                               ".includes('Disk space')")
+        facts = page.inner_text("[data-testid=server-facts]")
+        assert str(tmp_path / "data") in facts and "MiB free of" in facts and "WARNING, disk full: only" in facts
+        assert [e for e in page.console_errors if "status of 503" not in e] == []  # the browser logs the 503 itself
+    finally:
+        server.stop()

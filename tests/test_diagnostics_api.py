@@ -40,6 +40,11 @@ def test_admin_gets_server_facts_as_json(server):
     assert facts["migrations"]["applied"] == migrations.available()
     assert facts["migrations"]["pending"] == []
     assert set(facts["writer"]) == {"backlog", "batches", "committed"}
+    storage = facts["storage"]
+    assert storage["min_free_bytes"] == 100 * 2 ** 20 and storage["warning"] is None
+    assert storage["last_disk_full"] is None
+    assert storage["folders"][0]["path"] == os.path.abspath(server.config["data_dir"])
+    assert 0 < storage["folders"][0]["free_bytes"] <= storage["folders"][0]["total_bytes"]
     assert facts["bus"]["kind"] == ("local" if kind == "sqlite" else "postgresql")
     assert facts["websocket"]["ping_interval"] == 20
     counters = facts["counters"]

@@ -47,7 +47,7 @@ def app(tmp_path_factory):
 
 def source_files(*dirs):
     for name in dirs:
-        yield from sorted((ROOT / name).glob("*.py"))
+        yield from sorted((ROOT / name).rglob("*.py"))
 
 
 def parsed(path):

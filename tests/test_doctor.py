@@ -38,6 +38,7 @@ def test_doctor_passes_against_a_running_server(server):
     assert "connected as admin (user 1)" in out
     assert "20 of 20 answered" in out and "median" in out and "p95" in out
     assert "Server: version 1.0.0" in out  # admins also get a few server facts
+    assert re.search(r"disk space .+ MiB free of [\d,.]+ MiB — ok \(warns under 100 MiB\)", out), out
     assert "Verdict: everything works." in out
     assert "admin123" not in out and not WHOLE_JWT.search(out)
 
@@ -100,3 +101,13 @@ def test_doctor_explains_close_codes_from_the_shared_table():
     assert d.table == doctor.load_explanations()
     assert doctor.ws_url_for("https://chat.example.com/messenger/") == "wss://chat.example.com/messenger/ws"
     assert doctor.ws_url_for("http://127.0.0.1:8000") == "ws://127.0.0.1:8000/ws"
+
+
+def test_doctor_names_a_full_disk(server_factory):
+    server = server_factory(disk_min_free_mb=2 ** 40)
+    code, out = run_doctor("--url", server.url, "--user", "admin", "--password", "admin123")
+    assert code == 1, out
+    assert re.search(r"^FAIL  2\. The server reaches its database: the server's disk is full: disk full: only ",
+                     out, re.M), out
+    assert "Free space in the data folder" in out
+    assert re.search(r"disk space .+ MiB free of [\d,.]+ MiB — WARNING, disk full: only", out), out

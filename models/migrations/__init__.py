@@ -12,7 +12,8 @@ import pkgutil
 import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 
-from models.db import db, utcnow
+from models.clock import utcnow
+from models.db import db
 
 logger = logging.getLogger(__name__)
 _ADVISORY_LOCK = 72_001  # serialises start-up of several processes sharing PostgreSQL

@@ -19,7 +19,7 @@ const root = $('app');
 const me = { id: Number(root.dataset.userId), name: root.dataset.displayName };
 // Limits the server enforces, served on the page: the browser keeps no copy of them.
 const maxText = Number(root.dataset.maxText);
-const RETRYABLE = new Set(['db_unavailable', 'internal_error', 'rate_limited']); // other send errors need the user
+const RETRYABLE = new Set(['db_unavailable', 'disk_full', 'internal_error', 'rate_limited']); // other send errors need the user
 
 const online = new Set();
 const fetching = new Set();

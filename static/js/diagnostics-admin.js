@@ -29,6 +29,19 @@ function bytes(n) {
   return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
+function mib(n) {
+  return `${(n / 2 ** 20).toLocaleString(undefined, { maximumFractionDigits: 1 })} MiB`;
+}
+
+// Free space of each folder the server writes to; the warning says why the disk counts as full.
+function diskSpace(storage) {
+  const folders = storage.folders.map((d) => (d.error ? `${d.path}: ${d.error}`
+    : `${d.path}: ${mib(d.free_bytes)} free of ${mib(d.total_bytes)}`)).join('; ');
+  const verdict = storage.warning ? `WARNING, disk full: ${storage.warning}`
+    : `ok (warns under ${mib(storage.min_free_bytes)})`;
+  return `${folders} — ${verdict}`;
+}
+
 export class AdminView {
   constructor(root, apiPath, log, ownConnId) {
     this.root = root;
@@ -92,6 +105,7 @@ export class AdminView {
       ['Database', `${f.database.kind}: ${f.database.url}`],
       ['Database reachable', f.database.reachable ? 'yes' : `no: ${f.database.error}`],
       ['Migrations', migrations],
+      ['Disk space', diskSpace(f.storage)],
       ['Message writer',
         `backlog ${f.writer.backlog}, ${f.writer.batches} batches, ${f.writer.committed} messages committed`],
       ['Event bus', f.bus.kind === 'local' ? 'local (this process only)'

@@ -53,6 +53,14 @@ async function checkHealth(ctx) {
     return pass(`database ${body.database} reachable; ${body.connections} real-time connection(s) open on the server`);
   }
   const detail = body && body.detail ? `: ${body.detail}` : '';
+  if (body && body.db === 'ok' && body.disk === 'full') {
+    return fail(`the server's disk is full${detail}`,
+      'The server runs and reaches its database, but its disk is full: new messages and logins are refused '
+      + '(error disk_full) until space is freed.',
+      'An administrator frees space in the data folder (or on the database server\'s disk); the server '
+      + 'recovers by itself. Then run the checks again.',
+      { headline: 'The server\'s disk is full.' });
+  }
   return fail(`database ${body && body.db === 'error' ? 'unreachable' : `status HTTP ${response.status}`}${detail}`,
     'The server runs but cannot reach its database, so logins and messages fail until it is back.',
     'Start the database or correct DATABASE_URL; the server reconnects by itself. Then run the checks again.',

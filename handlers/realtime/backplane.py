@@ -16,7 +16,8 @@ import orjson
 import psycopg2
 from tornado.ioloop import IOLoop, PeriodicCallback
 
-from handlers.hub import LocalBus, make_envelope
+from handlers.realtime import events
+from handlers.realtime.bus import LocalBus, make_envelope
 from models import bus as bus_store
 from models.db import db_call
 
@@ -47,13 +48,13 @@ class PostgresBus(LocalBus):
 
     # --- sending -------------------------------------------------------------------
 
-    def announce_in_transaction(self, events):
+    def announce_in_transaction(self, pairs):
         """NOTIFY ``(event, user_ids)`` pairs from inside the caller's transaction (a database thread).
 
         PostgreSQL delivers notifications when that transaction commits, so the
         other processes see new messages in commit order, which per chat is id order.
         """
-        bus_store.notify_all(CHANNEL, [self._encode(make_envelope(event, user_ids)) for event, user_ids in events])
+        bus_store.notify_all(CHANNEL, [self._encode(make_envelope(event, user_ids)) for event, user_ids in pairs])
 
     def _encode(self, envelope):
         return orjson.dumps({**envelope, "origin": self.origin}).decode()
@@ -85,7 +86,7 @@ class PostgresBus(LocalBus):
         """Tell the other processes who is online here, so a crashed process's users expire."""
         self.hub.expire_silent_processes()
         online = sorted(self.hub.online) if online is None else online
-        self.relay(make_envelope(None, control={"action": "presence_sync", "online": online}))
+        self.relay(make_envelope(None, control=events.presence_sync(online)))
 
     async def flush(self):
         """At shutdown: say that nobody is online here any more, then send what is queued."""

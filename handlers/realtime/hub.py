@@ -1,63 +1,32 @@
 """Who is connected, and delivery of events to them.
 
-Every event goes through a :class:`Bus`.  An envelope names its audience by
-user ids and/or chat ids; the hub of each process delivers it to the matching
-connections it holds.  :class:`LocalBus` is the in-process default; a
-multi-process backplane only has to implement ``publish`` and call
-``hub.dispatch`` with each envelope it receives.
-
-The hub is touched only on the event loop thread.
+The hub keeps the open connections by user and the chat subscriptions of
+connected users, and delivers each envelope a bus hands it (see ``bus.py``) to
+the matching connections of this process.  It is touched only on the event
+loop thread.
 """
 import collections
 import logging
 import time
 
-import orjson
 from tornado.ioloop import IOLoop
+
+from handlers.realtime import events
+from handlers.realtime.bus import encode
 
 logger = logging.getLogger(__name__)
 PRESENCE_SYNC_EXPIRY = 90.0  # seconds without news from a process before its users count as offline
 
 
-def make_envelope(event, user_ids=(), chat_ids=(), exclude_user=None, exclude_conn=None, control=None):
-    """What travels through a bus: the event and its audience."""
-    return {"event": event, "user_ids": list(user_ids), "chat_ids": list(chat_ids),
-            "exclude_user": exclude_user, "exclude_conn": exclude_conn, "control": control}
+class RemotePresence:
+    """The users online on one other process, and when that process was last heard from."""
 
+    def __init__(self, user_ids=()):
+        self.user_ids = set(user_ids)
+        self.heard_at = time.monotonic()
 
-def encode(event):
-    return orjson.dumps(event).decode()
-
-
-class LocalBus:
-    """Publish/subscribe inside one process: delivery is immediate and in order."""
-
-    def __init__(self):
-        self.hub = None
-
-    announce_in_transaction = None  # nobody else to tell
-
-    def publish(self, event, local_only=False, **audience):
-        """Deliver ``event`` to the audience (see ``make_envelope``) and hand it to ``relay``."""
-        envelope = make_envelope(event, **audience)
-        self.hub.dispatch(envelope)
-        if not local_only:
-            self.relay(envelope)
-
-    def relay(self, envelope):
-        """Pass an envelope on to other processes: nobody else in-process."""
-
-    def start(self):
-        """Nothing to connect to in-process."""
-
-    def stop(self):
-        """Nothing to release in-process."""
-
-    async def flush(self):
-        """Delivery is synchronous: nothing is ever pending."""
-
-    def stats(self):
-        return {"kind": "local"}
+    def is_silent(self, now):
+        return now - self.heard_at > PRESENCE_SYNC_EXPIRY
 
 
 class Hub:
@@ -70,7 +39,7 @@ class Hub:
         self.chats_of = collections.defaultdict(set)  # user_id -> chat ids (connected users only)
         self.users_in = collections.defaultdict(set)  # chat_id -> connected user ids
         self.online = set()          # users with a connection here (or in their grace period)
-        self.remote_online = {}      # other process id -> [user ids online there, last heard (monotonic)]
+        self.remote_online = {}      # other process id -> RemotePresence
         self._offline_timers = {}
         self.started_at = time.time()
         self.counters = collections.Counter()
@@ -98,8 +67,7 @@ class Hub:
             IOLoop.current().remove_timeout(timer)
         if first and user_id not in self.online:
             self.online.add(user_id)
-            self.bus.publish({"type": "presence", "user_id": user_id, "status": "online"},
-                             chat_ids=sorted(self.chats_of[user_id]), exclude_user=user_id)
+            events.presence(self.bus, user_id, "online", sorted(self.chats_of[user_id]))
 
     def detach(self, conn, code=None):
         user_id = conn.user_id
@@ -130,8 +98,7 @@ class Hub:
         if self.by_user.get(user_id) or user_id not in self.online:
             return
         self.online.discard(user_id)
-        self.bus.publish({"type": "presence", "user_id": user_id, "status": "offline"},
-                         chat_ids=chat_ids, exclude_user=user_id)
+        events.presence(self.bus, user_id, "offline", chat_ids)
         if self.on_offline:
             self.on_offline(user_id)
 
@@ -159,7 +126,7 @@ class Hub:
         return user_id in self.online or self._online_elsewhere(user_id)
 
     def _online_elsewhere(self, user_id):
-        return any(user_id in users for users, _ in self.remote_online.values())
+        return any(user_id in remote.user_ids for remote in self.remote_online.values())
 
     def online_among(self, user_ids):
         return sorted(uid for uid in user_ids if self.is_online(uid))
@@ -170,20 +137,20 @@ class Hub:
         if origin is None:  # from this process: news only if no other process has the user
             return not self._online_elsewhere(user_id)
         was = self.is_online(user_id)
-        users = self.remote_online.setdefault(origin, [set(), 0.0])
-        users[1] = time.monotonic()
-        (users[0].add if event["status"] == "online" else users[0].discard)(user_id)
+        remote = self.remote_online.setdefault(origin, RemotePresence())
+        remote.heard_at = time.monotonic()
+        (remote.user_ids.add if event["status"] == "online" else remote.user_ids.discard)(user_id)
         return was != self.is_online(user_id)
 
     def _sync_presence(self, origin, online):
         """Another process's full list of online users; forget processes silent for too long."""
-        self.remote_online[origin] = [set(online), time.monotonic()]
+        self.remote_online[origin] = RemotePresence(online)
         self.expire_silent_processes()
 
     def expire_silent_processes(self):
         now = time.monotonic()
-        for other, (_, heard) in list(self.remote_online.items()):
-            if now - heard > PRESENCE_SYNC_EXPIRY:
+        for other, remote in list(self.remote_online.items()):
+            if remote.is_silent(now):
                 del self.remote_online[other]
 
     # --- delivery ------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The message write path: queue, commit in batches, then fan out in id order.
+"""The message write path: check, queue, commit in batches, then fan out in id order.
 
-Sends from WebSockets and REST join one queue.  A single drain loop takes
+Sends from WebSockets and REST enter through :meth:`MessageWriter.send`
+(rate limit, cleaning) and join one queue.  A single drain loop takes
 everything queued (up to ``max_batch``), commits it in one transaction on the
 database executor, and only then publishes ``new_message`` events and acks,
 in the order the ids were assigned.  One batch is in flight at a time, so
@@ -11,20 +12,20 @@ import asyncio
 import logging
 import time
 
-from models.db import DatabaseUnavailable, db_call
+from handlers.realtime import events
+from models import storage
+from models.db import DatabaseUnavailable, db_call, unavailable_error
 from models.errors import AppError
-from models.messages import store_messages
+from models.messages import clean_client_msg_id, clean_text, store_messages
+from models.validate import check_id
 
 logger = logging.getLogger(__name__)
 
 
-def not_stored_db():
-    return AppError(503, "db_unavailable", "The database is unreachable; message not stored")
-
-
 class MessageWriter:
-    def __init__(self, bus, max_batch=256):
+    def __init__(self, bus, limiter, max_batch=256):
         self.bus = bus
+        self.limiter = limiter  # a SendRateLimiter
         self.max_batch = max_batch
         self._queue = []
         self._drainer = None
@@ -35,18 +36,25 @@ class MessageWriter:
     def backlog(self):
         return len(self._queue)
 
-    async def submit(self, request, origin=None):
-        """Queue one send; resolves to the store result (``{"error": AppError}`` when it was not
-        stored) once it is committed and published.
+    def send(self, sender_id, chat_id, text, client_msg_id=None, origin=None):
+        """The one way in for a message, from REST and WebSocket alike.
 
-        ``origin`` is the sending connection: it gets ``message_ack`` in order
-        with everything else it receives, and no ``new_message`` copy.
+        Takes one send from the sender's rate budget and cleans the input (both
+        raise ``AppError`` at once, queueing nothing), then queues it.  Returns
+        a future of the store result, ``{"message", "created", ...}`` or
+        ``{"error": AppError}`` when it was not stored, set once it is
+        committed and published.  ``origin`` is the sending connection: it gets
+        ``message_ack`` in order with everything else it receives, and no
+        ``new_message`` copy.
         """
+        self.limiter.check(sender_id)
+        request = {"sender_id": sender_id, "chat_id": check_id(chat_id, "chat_id"), "text": clean_text(text),
+                   "client_msg_id": clean_client_msg_id(client_msg_id)}
         future = asyncio.get_running_loop().create_future()
         self._queue.append((request, origin, future))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.ensure_future(self._drain())
-        return await future
+        return future
 
     async def flush(self):
         """Wait until everything queued so far is committed (used at shutdown)."""
@@ -58,11 +66,10 @@ class MessageWriter:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
             started = time.perf_counter()
             try:
-                results = await db_call(store_messages, [request for request, _, _ in batch],
-                                        self.bus.announce_in_transaction)
+                results = await db_call(self._store, [request for request, _, _ in batch])
             except DatabaseUnavailable as exc:  # nobody in the batch is acked
                 logger.warning("Message batch of %s failed: %s", len(batch), exc)
-                results = [{"error": not_stored_db()} for _ in batch]
+                results = [{"error": unavailable_error(exc, "message not stored")} for _ in batch]
             except Exception:
                 # One item broke the transaction: store them one by one so only that one fails.
                 logger.exception("Message batch of %s failed; retrying one by one", len(batch))
@@ -75,13 +82,22 @@ class MessageWriter:
                 if not future.done():
                     future.set_result(result)
 
+    def _store(self, requests):
+        """On a database thread, inside ``db_call``'s transaction: store the batch and let a
+        backplane NOTIFY its new messages before the commit (so other processes get them in commit order)."""
+        results = store_messages(requests)
+        created = [r for r in results if r.get("created")]
+        if created and self.bus.announce_in_transaction:
+            self.bus.announce_in_transaction([(events.new_message(r["message"]), r["member_ids"]) for r in created])
+        return results
+
     async def _store_alone(self, request):
         try:
-            return (await db_call(store_messages, [request], self.bus.announce_in_transaction))[0]
+            return (await db_call(self._store, [request]))[0]
         except AppError as exc:
             return {"error": exc}
-        except DatabaseUnavailable:
-            return {"error": not_stored_db()}
+        except DatabaseUnavailable as exc:
+            return {"error": unavailable_error(exc, "message not stored")}
         except Exception:
             logger.exception("Message from user %s to chat %s could not be stored",
                              request["sender_id"], request["chat_id"])
@@ -93,10 +109,10 @@ class MessageWriter:
         message = result["message"]
         self.committed += result["created"]
         if result["created"]:
-            self.bus.publish({"type": "new_message", "message": message},
+            storage.clear_refusal()
+            self.bus.publish(events.new_message(message),
                              user_ids=result["member_ids"],
                              exclude_conn=origin.conn_id if origin else None,
                              local_only=self.bus.announce_in_transaction is not None)
         if origin is not None:
-            origin.send_event({"type": "message_ack", "client_msg_id": message["client_msg_id"],
-                               "message": message})
+            origin.send_event(events.message_ack(message))

@@ -1,0 +1,29 @@
+"""Time as the database stores it (naive UTC) and as the wire shows it (ISO 8601 with Z)."""
+import datetime
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def iso(moment):
+    """ISO 8601 in UTC with milliseconds and a Z suffix.
+
+    Takes a stored naive-UTC datetime, the text SQLite may hand back for
+    computed columns, or seconds since the epoch (``time.time()``).
+    """
+    if moment is None:
+        return None
+    if isinstance(moment, (int, float)):
+        moment = datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).replace(tzinfo=None)
+    elif isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+    return moment.isoformat(timespec="milliseconds") + "Z"
+
+
+def parse_iso(text):
+    """The inverse of :func:`iso`: a naive UTC datetime (ValueError when it is not a time)."""
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment

@@ -1,0 +1,30 @@
+"""Checks for values that arrive in request bodies and frames; each raises a 422 ``AppError``."""
+from models.errors import invalid
+
+MAX_ID = 2 ** 31 - 1  # ids are 32-bit integers in every supported database
+
+
+def check_id(value, field):
+    """An id from a body or frame: an int (not a bool) within the database's range."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
+        raise invalid("invalid_field", f"{field} must be an integer id", field=field)
+    return value
+
+
+def clean_string(value, field, max_length):
+    """A trimmed string of at most ``max_length`` characters, without NUL (PostgreSQL cannot store it)."""
+    if not isinstance(value, str):
+        raise invalid("invalid_field", f"{field} must be a string", field=field)
+    value = value.strip()
+    if "\x00" in value:
+        raise invalid("invalid_field", f"{field} must not contain NUL characters", field=field)
+    if len(value) > max_length:
+        raise invalid(f"{field}_too_long", f"{field} must be at most {max_length} characters", field=field)
+    return value
+
+
+def clean_ids(ids, field):
+    """A list of ids (each checked like :func:`check_id`)."""
+    if not isinstance(ids, list):
+        raise invalid("invalid_field", f"{field} must be a list of user ids", field=field)
+    return [check_id(i, field) for i in ids]
