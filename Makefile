@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast services bench clean
+.PHONY: run test test-fast services bench binary clean
 
 $(VENV)/.runtime: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(VENV)/.runtime: setup.cfg pyproject.toml
 
 $(VENV)/.test: $(VENV)/.runtime
 	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+$(VENV)/.build: $(VENV)/.runtime
+	$(VENV)/bin/pip install -q -e '.[build]'
 	touch $@
 
 ## Run the server on 127.0.0.1:8000 with SQLite and demo data (admin / admin123).
@@ -25,14 +29,20 @@ test: $(VENV)/.test services
 
 ## The suite without the browser and subprocess tests.
 test-fast: $(VENV)/.test
-	$(PY) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not slow and not subprocess" $(PYTEST_ARGS)
 
-## Start PostgreSQL and install Chromium where this machine allows it (root on Debian).
+## Start PostgreSQL and install Chromium and nginx where this machine allows it (root on Debian).
 services:
 	-@bash .ci/services
+
+## One executable file holding Python, the dependencies, pages and migrations: dist/corporate-messenger.
+binary: $(VENV)/.build
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
+		--workpath build/pyinstaller deploy/corporate-messenger.spec
+	@ls -l dist/corporate-messenger && dist/corporate-messenger --version
 
 bench: $(VENV)/.test
 	$(PY) bench/throughput.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache build dist

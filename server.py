@@ -1,7 +1,14 @@
 """Corporate Messenger: one process serving pages, REST, WebSocket and /diagnostics.
 
     python server.py [--host H] [--port P] ...     run the server
+    python server.py --version                     version and git commit
     python server.py doctor --url URL --user NAME  check a running server from a terminal
+    python server.py create-user NAME [--admin]    operator commands (see handlers/commands.py):
+    python server.py set-password NAME             passwords come from a prompt or stdin
+    python server.py migrate
+    python server.py backup --to FILE
+
+The one-file binary (``make binary``) takes exactly the same arguments.
 
 Every setting comes from a flag, else an environment variable, else its default
 (see SETTINGS, or ``python server.py --help``).
@@ -68,15 +75,28 @@ SETTINGS = [
     ("backplane", "CM_BACKPLANE", "auto", str,
      "how processes share events: auto (postgres on PostgreSQL), local (this process only) or postgres"),
     ("db_pool_size", "CM_DB_POOL_SIZE", 8, int, "database worker threads (PostgreSQL; SQLite uses one)"),
+    ("metrics_token", "CM_METRICS_TOKEN", "", str,
+     "bearer token that lets other addresses than loopback read /metrics (default: loopback only)"),
     ("disk_min_free_mb", "CM_DISK_MIN_FREE_MB", 100, int,
      "free space of the data folder (MiB) under which /api/health answers 503 and /diagnostics warns"),
 ]
 
 
-def parse_config(argv=None, env=None):
-    """Settings dict from flags, then environment, then defaults."""
-    env = os.environ if env is None else env
-    parser = argparse.ArgumentParser(description="Corporate Messenger server")
+class _VersionAction(argparse.Action):
+    """``--version``: print the version and the build's git commit, then exit."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from handlers.bundle import version_line
+        print(version_line())
+        parser.exit()
+
+
+def settings_parser(**kwargs):
+    """An argument parser holding every setting as a ``--flag``."""
+    parser = argparse.ArgumentParser(**kwargs)
     for name, var, default, kind, help_text in SETTINGS:
         flag = "--" + name.replace("_", "-")
         if kind is _bool:
@@ -84,8 +104,23 @@ def parse_config(argv=None, env=None):
                                 help=f"{help_text} (env {var}, default {default})")
         else:
             parser.add_argument(flag, dest=name, default=None, help=f"{help_text} (env {var}, default {default!r})")
+    return parser
+
+
+def parse_config(argv=None, env=None, parser=None):
+    """Settings dict from flags, then environment, then defaults.
+
+    ``parser`` (from ``settings_parser``) may carry a subcommand's own arguments;
+    their values join the dict under their names.
+    """
+    env = os.environ if env is None else env
+    if parser is None:
+        parser = settings_parser(description="Corporate Messenger server",
+                                 epilog="commands: doctor, create-user, set-password, migrate, backup "
+                                        "(COMMAND --help for each)")
+        parser.add_argument("--version", action=_VersionAction)
     args = parser.parse_args(argv)
-    config = {}
+    config = dict(vars(args))
     for name, var, default, kind, _ in SETTINGS:
         raw = getattr(args, name)
         if raw is None:
@@ -208,6 +243,9 @@ def main(argv=None):
     if argv and argv[0] == "doctor":
         from handlers.doctor import main as doctor_main
         return doctor_main(argv[1:])
+    from handlers import commands
+    if argv and argv[0] in commands.COMMANDS:
+        return commands.main(argv, settings_parser, parse_config)
     config = parse_config(argv)
     setup_logging(config["log_level"])
     prepare_database(config)

@@ -7,7 +7,8 @@ import types
 import jinja2
 import tornado.web
 
-from handlers import api, diagnostics, pages, ws
+from handlers import api, diagnostics, metrics, pages, ws
+from handlers.bundle import ROOT, VERSION
 from handlers.realtime.backplane import PostgresBus
 from handlers.realtime.bus import LocalBus
 from handlers.realtime.hub import Hub
@@ -17,8 +18,6 @@ from handlers.throttle import LoginThrottle, SendRateLimiter
 from models import users
 from models.db import db_call
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VERSION = "1.0.0"
 access_log = logging.getLogger("tornado.access")
 logger = logging.getLogger(__name__)
 
@@ -60,6 +59,7 @@ def make_app(config):
     )
     routes = pages.ROUTES + diagnostics.ROUTES + [
         (r"/ws", ws.ChatSocket),
+        (r"/metrics", metrics.MetricsHandler),
         (r"/api/health", api.HealthHandler),
         (r"/api/auth/login", api.LoginHandler),
         (r"/api/auth/refresh", api.RefreshHandler),
@@ -92,6 +92,7 @@ def make_app(config):
         default_handler_class=pages.NotFoundPage,
         compress_response=True,
     )
+    state.metrics = metrics.make_registry(state)
     app.state = state
     return app
 

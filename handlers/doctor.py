@@ -27,10 +27,10 @@ from tornado.iostream import StreamClosedError
 from tornado.simple_httpclient import HTTPStreamClosedError, HTTPTimeoutError
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
+from handlers.bundle import resource
 from handlers.redact import preview
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXPLANATIONS = os.path.join(ROOT, "static", "close-codes.json")
+EXPLANATIONS = resource("static", "close-codes.json")
 PINGS = 20
 
 

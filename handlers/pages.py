@@ -8,13 +8,14 @@ import orjson
 import tornado.web
 
 from handlers.base import SESSION_COOKIE, BaseHandler, session_cookie
+from handlers.bundle import resource
 from handlers.realtime import events
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError
 
 logger = logging.getLogger(__name__)
-JS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static", "js")
+JS_DIR = resource("static", "js")
 APP_MODULES = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not n.startswith("diagnostics"))
 
 

@@ -13,6 +13,7 @@ class LoginThrottle:
         self.window = window_seconds
         self.clock = clock
         self._failures = collections.defaultdict(collections.deque)
+        self.failures_total = 0  # every failed login since start (for /metrics)
 
     def retry_after(self, address, username):
         """Seconds until another attempt is allowed (0 when allowed now)."""
@@ -25,6 +26,7 @@ class LoginThrottle:
 
     def failed(self, address, username):
         now = self.clock()
+        self.failures_total += 1
         if len(self._failures) > self.MAX_KEYS:
             self._sweep(now)
         for key in (("addr", address), ("user", (username or "").lower())):

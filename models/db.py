@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 db = peewee.DatabaseProxy()
 _executor = None
 _lock = threading.Lock()
+_errors = 0  # calls that failed because the database was unreachable (see error_count)
+_errors_lock = threading.Lock()  # not _lock: close_db holds that while waiting for the workers
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -160,6 +162,7 @@ def run_in_transaction(fn, *args, **kwargs):
         # The pool drops a connection the server closed; the next call reconnects.  When the database
         # aborted the transaction itself (SQLite does on SQLITE_FULL), peewee's rollback fails too and
         # hides the real error: name the one that started it.
+        _count_error()
         causes = _causes(exc)
         full = next((cause for cause in causes if _is_disk_full(cause)), None)
         if full is not None:
@@ -167,6 +170,17 @@ def run_in_transaction(fn, *args, **kwargs):
             raise DiskFull(_first_line(full)) from exc
         original = next((cause for cause in causes if "cannot rollback" not in str(cause)), exc)
         raise DatabaseUnavailable(_first_line(original)) from exc
+
+
+def _count_error():
+    global _errors
+    with _errors_lock:
+        _errors += 1
+
+
+def error_count():
+    """Database calls that failed with the database unreachable, since the process started."""
+    return _errors
 
 
 async def db_call(fn, *args, **kwargs):

@@ -7,10 +7,17 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 import pytest
 
-from tests.harness import PG_ADMIN_URL, InProcessServer, SubprocessServer, config_argv
+from tests.harness import PG_ADMIN_URL, ROOT, SERVER_BINARY, InProcessServer, SubprocessServer, config_argv
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 _pg_problem = None
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that start server processes are marked ``subprocess``: CI runs them again against the binary."""
+    for item in items:
+        if "spawn" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.subprocess)
 
 
 def _pg_admin():
@@ -80,7 +87,8 @@ def server(server_factory):
 
 @pytest.fixture
 def spawn(database_url, tmp_path):
-    """Start ``python server.py`` subprocesses; each is stopped at the end of the test."""
+    """Start server processes (``python server.py``, or the binary named by CM_TEST_SERVER); each is
+    stopped at the end of the test."""
     procs = []
 
     def start(port=0, **overrides):
@@ -92,6 +100,18 @@ def spawn(database_url, tmp_path):
     yield start
     for proc in procs:
         proc.stop()
+
+
+@pytest.fixture(scope="session")
+def built_binary():
+    """The one-file binary (CM_TEST_SERVER, else dist/corporate-messenger): skipped locally until
+    ``make binary`` has run; in CI a missing binary fails."""
+    path = SERVER_BINARY or os.path.join(ROOT, "dist", "corporate-messenger")
+    if not os.path.isfile(path):
+        if IN_CI:
+            pytest.fail(f"{path} missing: .ci/run must run make binary before the tests")
+        pytest.skip(f"{path} not built (make binary) - binary tests skipped")
+    return path
 
 
 # --- browser tests -----------------------------------------------------------------

@@ -3,6 +3,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -13,6 +14,15 @@ from websockets.sync.client import connect as ws_connect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://messenger:messenger@127.0.0.1:5432/postgres")
+# CM_TEST_SERVER=dist/corporate-messenger: subprocess servers are the one-file binary instead of python server.py.
+SERVER_BINARY = os.environ.get("CM_TEST_SERVER") and os.path.join(ROOT, os.environ["CM_TEST_SERVER"])
+
+
+def server_command():
+    """The command that starts a server process: the binary under test, else ``python -u server.py``."""
+    if SERVER_BINARY:
+        return [SERVER_BINARY]
+    return [sys.executable, "-u", os.path.join(ROOT, "server.py")]
 
 TEST_SETTINGS = {
     "presence_grace": "0.3",
@@ -23,6 +33,12 @@ TEST_SETTINGS = {
     "ws_auth_timeout": "1",
     "message_rate": "0",  # the load tests send far faster than a person; test_send_rate_limit turns it on
 }
+
+
+def run_server_command(*args, stdin_text="", cwd=ROOT, env=None, command=None, timeout=120):
+    """Run ``server.py ARGS`` (or the binary) to completion; returns the CompletedProcess (text)."""
+    return subprocess.run([*(command or server_command()), *map(str, args)], input=stdin_text, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def config_argv(data_dir, database_url, **overrides):
@@ -156,16 +172,24 @@ class InProcessServer(Client):
 
 
 class SubprocessServer(Client):
-    """``python server.py`` as its own process, for restarts, signals and kill -9."""
+    """A server as its own process (``server_command()``), for restarts, signals and kill -9.
 
-    def __init__(self, argv, port=0, log_path=None):
+    It runs in a session of its own: the one-file binary is two processes (a
+    bootloader and the server it starts), and kill -9 must hit both.
+    """
+
+    def __init__(self, argv, port=0, log_path=None, env=None, command=None, cwd=ROOT):
         argv = list(argv)
         if port:
             argv[argv.index("--port") + 1] = str(port)
         self.log_path = log_path
         self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen([sys.executable, "-u", os.path.join(ROOT, "server.py"), *argv],
-                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log)
+        command = command or server_command()
+        env = dict(os.environ if env is None else env)
+        if command[0] != sys.executable and log_path:
+            env["TMPDIR"] = os.path.dirname(log_path)  # what the binary unpacks, and leaves after kill -9
+        self.proc = subprocess.Popen([*command, *argv], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                     stderr=self._log, start_new_session=True)
         line = b""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -174,13 +198,16 @@ class SubprocessServer(Client):
                 break
         match = re.search(rb"http://[\d.]+:(\d+)", line)
         if not match:
-            self.proc.kill()
+            self.kill9()
             raise RuntimeError(f"server did not start: {line!r}; log at {log_path}")
         self.port = int(match.group(1))
         super().__init__(f"http://127.0.0.1:{self.port}")
 
     def kill9(self):
-        self.proc.kill()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait(10)
 
     def terminate(self):

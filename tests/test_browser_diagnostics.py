@@ -167,7 +167,7 @@ def test_all_checks_pass_for_a_logged_in_user(ui_server, new_page, tmp_path, ser
     page.add_script_tag(content="const token = localStorage.getItem('access_token');"
                                 "const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);"
                                 "ws.onmessage = (e) => { window.snippetFrame = JSON.parse(e.data).type; };")
-    page.wait_for_function("window.snippetFrame === 'connected'")
+    page.wait_for_function("() => window.snippetFrame === 'connected'")
 
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_server.url)
     page.click("[data-testid=copy-report]")
@@ -266,7 +266,8 @@ def test_websocket_not_forwarded_by_a_proxy_is_1006_explained(ui_server, new_pag
     assert page.inner_text("[data-testid=verdict-title]") == (
         "Plain web requests work, but the real-time connection (WebSocket) never reaches the server.")
     assert "What to do: Forward the upgrade" in page.inner_text("[data-testid=verdict-detail]")
-    page.wait_for_function("document.querySelector('[data-testid=server-log]').textContent.includes('GET /api/me')")
+    page.wait_for_function("() => document.querySelector('[data-testid=server-log]').textContent"
+                           ".includes('GET /api/me')")
     assert "WebSocket connection attempt" not in page.inner_text("[data-testid=server-log]")  # it never got there
     screenshot(page, "diagnostics-1006.png", tmp_path)
     page.click("text=What close code 1006 means, and its other causes")
@@ -336,7 +337,7 @@ def test_admin_sees_own_connection_and_the_server_log(ui_server, new_page, serve
     assert "sqlite: sqlite:///" in facts and "0001_initial" in facts and "Tornado" in facts
     assert "Connections\n1" in page.inner_text("[data-testid=server-counters]")
     log = page.locator("[data-testid=server-log]")
-    page.wait_for_function("document.querySelector('[data-testid=server-log]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=server-log]').textContent"
                            ".includes('Added user 1 to chat 2')")
     text = log.inner_text()
     assert "WebSocket connection attempt with token: eyJhbGciOiJIUzI1NiIs..." in text

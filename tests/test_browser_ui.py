@@ -33,7 +33,7 @@ def test_console_snippet_opens_and_garbage_token_gets_1008(ui_server, new_page):
     console = page.context.new_cdp_session(page)
     result = console.send("Runtime.evaluate", {"expression": CONSOLE_SNIPPET})
     assert "exceptionDetails" not in result, result
-    page.wait_for_function("snippetLog.length >= 2")
+    page.wait_for_function("() => snippetLog.length >= 2")
     log = page.evaluate("snippetLog")
     assert log[0] == {"event": "open", "readyState": 1}
     hello = json.loads(log[1]["data"])
@@ -44,7 +44,7 @@ def test_console_snippet_opens_and_garbage_token_gets_1008(ui_server, new_page):
     bad = tab.context.new_cdp_session(tab)
     snippet = CONSOLE_SNIPPET.replace("localStorage.getItem('access_token')", "'garbage'")
     assert "exceptionDetails" not in bad.send("Runtime.evaluate", {"expression": snippet})
-    tab.wait_for_function("snippetLog.some(e => e.event === 'close')")
+    tab.wait_for_function("() => snippetLog.some(e => e.event === 'close')")
     closed = next(e for e in tab.evaluate("snippetLog") if e["event"] == "close")
     assert closed["code"] == 1008 and "malformed" in closed["reason"]
     # The page's own connection is unaffected by either snippet.
@@ -119,7 +119,7 @@ def test_hidden_tab_counts_unread_in_title_and_notifies(ui_server, new_page):
     ui_server.request("POST", f"/api/chats/{general}/messages", admin, {"text": "Lunch at noon?"})
     expect(badge(page, general)).to_have_text("2")  # the welcome message and this one
     expect(page).to_have_title("(2) Corporate Messenger")
-    page.wait_for_function("notes.length === 1")
+    page.wait_for_function("() => notes.length === 1")
     assert page.evaluate("notes") == [{"title": "Administrator in General", "body": "Lunch at noon?"}]
 
     page.evaluate("""() => {

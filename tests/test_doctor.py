@@ -3,10 +3,13 @@ import os
 import re
 import socket
 import subprocess
-import sys
+
+import pytest
 
 from handlers import doctor
-from tests.harness import ROOT
+from tests.harness import ROOT, server_command
+
+pytestmark = pytest.mark.subprocess  # the doctor is a process: CI runs it from the binary too
 
 WHOLE_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{18}")  # longer than the 20 characters logs may show
 
@@ -14,7 +17,7 @@ WHOLE_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{18}")  # longer than the 20 characters
 def run_doctor(*args, env_extra=None):
     env = {k: v for k, v in os.environ.items() if k != "CM_DOCTOR_PASSWORD"}
     env.update(env_extra or {})
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "server.py"), "doctor", *args], cwd=ROOT, env=env,
+    proc = subprocess.run([*server_command(), "doctor", *args], cwd=ROOT, env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90)
     return proc.returncode, proc.stdout + proc.stderr
 

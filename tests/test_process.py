@@ -1,13 +1,12 @@
 """Whole-process behaviour: kill -9 durability, clean shutdown, demo-data safety (subprocesses)."""
 import subprocess
-import sys
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.harness import ROOT
+from tests.harness import ROOT, server_command
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 
 
 def test_acked_message_survives_kill_9(spawn):
@@ -39,7 +38,7 @@ def test_sigterm_closes_websockets_with_1001(spawn):
 
 
 def test_demo_passwords_refused_on_public_address(tmp_path):
-    argv = [sys.executable, "server.py", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path),
+    argv = [*server_command(), "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path),
             "--secret-key", "s" * 40]
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
@@ -48,7 +47,7 @@ def test_demo_passwords_refused_on_public_address(tmp_path):
 
 def test_help_lists_every_setting():
     import server
-    result = subprocess.run([sys.executable, "server.py", "--help"], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([*server_command(), "--help"], cwd=ROOT, capture_output=True, text=True,
                             timeout=30)
     assert result.returncode == 0
     for name, *_ in server.SETTINGS:

@@ -184,6 +184,7 @@ class Hub:
         targets.discard(envelope.get("exclude_user"))
         text = None  # encoded once, only if someone here receives it
         exclude_conn = envelope.get("exclude_conn")
+        sent = 0
         for uid in targets:
             for conn in list(self.by_user.get(uid, ())):
                 if conn.conn_id == exclude_conn:
@@ -191,8 +192,10 @@ class Hub:
                 if text is None:
                     text = encode(event)
                 conn.send_text(text)
+                sent += 1
         if text is not None:
             self.counters["events_delivered"] += 1
+            self.counters["frames_delivered"] += sent
 
     def _apply_control(self, control, origin):
         action = control.get("action")

@@ -10,6 +10,7 @@ messages per commit rather than one.
 """
 import asyncio
 import logging
+import time
 
 from handlers.realtime import events
 from models import storage
@@ -30,6 +31,7 @@ class MessageWriter:
         self._drainer = None
         self.batches = 0
         self.committed = 0
+        self.on_commit = None  # callback(batch size, seconds) after each batch (handlers/metrics.py)
 
     def backlog(self):
         return len(self._queue)
@@ -62,6 +64,7 @@ class MessageWriter:
     async def _drain(self):
         while self._queue:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            started = time.perf_counter()
             try:
                 results = await db_call(self._store, [request for request, _, _ in batch])
             except DatabaseUnavailable as exc:  # nobody in the batch is acked
@@ -72,6 +75,8 @@ class MessageWriter:
                 logger.exception("Message batch of %s failed; retrying one by one", len(batch))
                 results = [await self._store_alone(request) for request, _, _ in batch]
             self.batches += 1
+            if self.on_commit is not None:
+                self.on_commit(len(batch), time.perf_counter() - started)
             for (request, origin, future), result in zip(batch, results):
                 self._publish(result, origin)
                 if not future.done():
