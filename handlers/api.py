@@ -207,7 +207,7 @@ class MessagesHandler(ApiHandler):
     async def post(self, chat_id):
         body = self.json_body()
         result = await self.state.writer.send(self.current_user["id"], self.path_id(chat_id), body.get("text"),
-                                              body.get("client_msg_id"))
+                                              body.get("client_msg_id"), reply_to=body.get("reply_to"))
         if "error" in result:
             raise result["error"]
         self.send_json(result["message"], 201 if result["created"] else 200)
@@ -232,6 +232,23 @@ class MessageHandler(ApiHandler):
         message, member_ids = await db_call(messages.delete_message, self.current_user["id"], self.path_id(message_id))
         events.message_changed(self.state.bus, "message_deleted", message, member_ids)
         self.send_json(message)
+
+
+class ReactionHandler(ApiHandler):
+    """PUT adds the caller's reaction, DELETE removes it; both idempotent, both answer the new list."""
+
+    async def put(self, message_id, emoji):
+        await self._react(message_id, emoji, True)
+
+    async def delete(self, message_id, emoji):
+        await self._react(message_id, emoji, False)
+
+    async def _react(self, message_id, emoji, add):
+        summary, member_ids = await db_call(messages.react, self.current_user["id"], self.path_id(message_id),
+                                            emoji, add)
+        if member_ids is not None:
+            events.reactions(self.state.bus, summary, member_ids)
+        self.send_json(summary)
 
 
 class UpdatesHandler(ApiHandler):

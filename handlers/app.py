@@ -76,6 +76,7 @@ def make_app(config):
         (r"/api/chats/(\d+)/messages", api.MessagesHandler),
         (r"/api/chats/(\d+)/read", api.ReadHandler),
         (r"/api/messages/(\d+)", api.MessageHandler),
+        (r"/api/messages/(\d+)/reactions/([^/]+)", api.ReactionHandler),
         (r"/api/updates", api.UpdatesHandler),
         (r"/api/.*", api.NotFoundHandler),
     ]

@@ -9,7 +9,7 @@ from models.clock import iso
 from models.db import db
 from models.errors import AppError, forbidden, invalid, not_found
 from models.memberships import MAX_TITLE, Chat, Membership, chat_title, member_ids, require_membership
-from models.messages import last_messages, unread_counts
+from models.messages import last_messages, unread_counts, unread_mentions
 from models.users import User, user_dict
 from models.validate import check_id, clean_ids, clean_string
 
@@ -17,7 +17,7 @@ MAX_GROUP_MEMBERS = 1000
 
 
 def list_chats(user_id, chat_ids=None):
-    """The caller's chats, most recent activity first, in four queries whatever their number."""
+    """The caller's chats, most recent activity first, in at most eight queries whatever their number."""
     query = (Membership.select(Membership, Chat).join(Chat)
              .where(Membership.user == user_id)
              .order_by(Chat.last_activity_at.desc(), Chat.id.desc()))
@@ -36,8 +36,9 @@ def list_chats(user_id, chat_ids=None):
                                      "last_read_message_id": row.last_read_message_id})
     last = last_messages(ids)
     unread = unread_counts(user_id, ids)
+    mentioned = unread_mentions(user_id, ids)
     return [_chat_dict(m.chat, user_id, members[m.chat_id], last.get(m.chat_id),
-                       unread.get(m.chat_id, 0), m) for m in memberships]
+                       unread.get(m.chat_id, 0), m, mentioned.get(m.chat_id, 0)) for m in memberships]
 
 
 def get_chat(user_id, chat_id):
@@ -45,7 +46,7 @@ def get_chat(user_id, chat_id):
     return list_chats(user_id, [chat_id])[0]
 
 
-def _chat_dict(chat, viewer_id, members, last_message, unread_count, membership):
+def _chat_dict(chat, viewer_id, members, last_message, unread_count, membership, unread_mentions=0):
     return {
         "id": chat.id,
         "type": chat.type,
@@ -55,6 +56,7 @@ def _chat_dict(chat, viewer_id, members, last_message, unread_count, membership)
         "members": members,
         "last_message": last_message,
         "unread_count": unread_count,
+        "unread_mentions": unread_mentions,
         "last_read_message_id": membership.last_read_message_id,
         "role": membership.role,
     }

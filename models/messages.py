@@ -1,11 +1,18 @@
-"""Messages: validation, the batched write path, history, catch-up, read pointers and unread counts."""
+"""Messages: validation, the batched write path, history, catch-up, read pointers and unread counts.
+
+A message object also carries its reply quote, reactions and mentions (their
+rows live in ``reactions.py`` and ``mentions.py``); :func:`message_dicts`
+loads them for many messages at once.
+"""
 import datetime
 
 import peewee
 
+from models import mentions, reactions
 from models.clock import iso, utcnow
 from models.db import BaseModel, db, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
+from models.mentions import Mention
 from models.memberships import Chat, Membership, members_of_chats, require_membership
 from models.users import User
 from models.validate import check_id
@@ -15,6 +22,7 @@ MAX_CLIENT_MSG_ID = 64
 MAX_PAGE = 200
 CHANGE_OVERLAP = datetime.timedelta(seconds=5)
 MAX_CHANGES = 1000
+MAX_QUOTE = 200
 CHAT_LOCK_SPACE = 72_002  # first key of the per-chat advisory locks (PostgreSQL)
 
 
@@ -26,13 +34,15 @@ class Message(BaseModel):
     edited_at = peewee.DateTimeField(null=True)
     deleted_at = peewee.DateTimeField(null=True)
     client_msg_id = peewee.CharField(max_length=MAX_CLIENT_MSG_ID, null=True)
+    reply_to_id = peewee.IntegerField(null=True)
+    changed_at = peewee.DateTimeField(null=True)  # reactions changed
 
     class Meta:
         table_name = "messages"
         indexes = ((("chat", "id"), False), (("sender", "client_msg_id"), True))
 
 
-def message_dict(message):
+def message_dict(message, reply_to=None, reactions_list=(), mention_ids=()):
     """The wire form; ``message.sender`` must be joined (no extra query)."""
     return {
         "id": message.id,
@@ -45,7 +55,32 @@ def message_dict(message):
         "edited_at": iso(message.edited_at),
         "deleted": message.deleted_at is not None,
         "client_msg_id": message.client_msg_id,
+        "reply_to": reply_to,
+        "reactions": list(reactions_list),
+        "mentions": list(mention_ids),
     }
+
+
+def message_dicts(rows):
+    """Wire forms of stored messages (sender joined) with replies, reactions and mentions: three queries."""
+    ids = [m.id for m in rows]
+    quoted = quotes({m.reply_to_id for m in rows if m.reply_to_id})
+    reacted, mentioned = reactions.reactions_for(ids), mentions.mentions_for(ids)
+    return [message_dict(m, quoted.get(m.reply_to_id), reacted.get(m.id, ()), mentioned.get(m.id, ()))
+            for m in rows]
+
+
+def quotes(message_ids):
+    """{id: the ``reply_to`` object quoting that message} in one query; "" text once it is deleted."""
+    if not message_ids:
+        return {}
+    rows = Message.select(Message, User).join(User).where(Message.id.in_(list(message_ids)))
+    return {m.id: {"id": m.id, "sender_id": m.sender_id, "sender_name": m.sender.display_name,
+                   "text": "" if m.deleted_at else m.text[:MAX_QUOTE]} for m in rows}
+
+
+def clean_reply_to(value):
+    return None if value is None else check_id(value, "reply_to")
 
 
 def clean_text(text):
@@ -78,7 +113,7 @@ def store_messages(requests):
     """Store a batch of sends in one transaction.
 
     ``requests`` is a list of dicts with sender_id, chat_id, text (already
-    cleaned) and client_msg_id.  Returns one result per request, in order:
+    cleaned), client_msg_id and optionally reply_to (a message of the same chat).  Returns one result per request, in order:
     ``{"message": {...}, "created": bool, "member_ids": [...]}`` or
     ``{"error": AppError}``.  A retried client_msg_id returns the stored
     message with ``created`` false.  Ids are assigned in request order.
@@ -104,6 +139,7 @@ def store_messages(requests):
                   .where(Message.sender.in_(senders)
                          & Message.client_msg_id.in_([c for _, c in wanted]))):
             already[(m.sender_id, m.client_msg_id)] = m
+    targets = _reply_targets({r["reply_to"] for r in requests if r.get("reply_to")})
 
     results, new_messages = [], []
     now = utcnow()
@@ -124,8 +160,13 @@ def store_messages(requests):
             else:
                 results.append({"message": original, "created": False})
             continue
+        if r.get("reply_to") and targets.get(r["reply_to"]) != r["chat_id"]:
+            results.append({"error": invalid("invalid_reply_to",
+                                             f"Message {r['reply_to']} is not a message of this chat",
+                                             field="reply_to")})
+            continue
         message = Message(chat=r["chat_id"], sender=r["sender_id"], text=r["text"],
-                          client_msg_id=r.get("client_msg_id"), created_at=now)
+                          client_msg_id=r.get("client_msg_id"), created_at=now, reply_to_id=r.get("reply_to"))
         if r.get("client_msg_id"):
             already[dedupe] = message
         new_messages.append(message)
@@ -136,18 +177,24 @@ def store_messages(requests):
         # One statement for the whole batch.  Ids come from one sequence in row
         # order, so the sorted returned ids belong to the rows in order.
         rows = [{"chat": m.chat_id, "sender": m.sender_id, "text": m.text, "client_msg_id": m.client_msg_id,
-                 "created_at": now} for m in new_messages]
+                 "created_at": now, "reply_to_id": m.reply_to_id} for m in new_messages]
         ids = sorted(row[0] for row in Message.insert_many(rows).returning(Message.id).tuples().execute())
         for message, message_id in zip(new_messages, ids):
             message.id = message_id
             touched[message.chat_id] = now
             senders_by_chat.setdefault(message.chat_id, {})[message.sender_id] = message_id
+    mentioned = mentions.record([(m.id, m.chat_id, m.text) for m in new_messages])
+    quoted = quotes({m.reply_to_id for m in new_messages if m.reply_to_id})
 
     names = {u.id: u for u in User.select().where(User.id.in_([r["sender_id"] for r in requests]))}
     for result in results:
-        if isinstance(result.get("message"), Message):
-            result["message"].sender = names[result["message"].sender_id]
-            result["message"] = message_dict(result["message"])
+        message = result.get("message")
+        if isinstance(message, Message) and result["created"]:
+            message.sender = names[message.sender_id]
+            result["message"] = message_dict(message, quoted.get(message.reply_to_id), (),
+                                             mentioned.get(message.id, ()))
+        elif isinstance(message, Message):  # a retry: the stored message as it is now
+            result["message"] = message_dicts([message])[0]
     for chat_id, when in touched.items():
         Chat.update(last_activity_at=when).where(Chat.id == chat_id).execute()
         for sender_id, last_id in senders_by_chat[chat_id].items():
@@ -160,6 +207,13 @@ def store_messages(requests):
     for result in created:
         result["member_ids"] = members[result["message"]["chat_id"]]
     return results
+
+
+def _reply_targets(message_ids):
+    """{message id: its chat id} for the messages being replied to (deleted ones included)."""
+    if not message_ids:
+        return {}
+    return dict(Message.select(Message.id, Message.chat).where(Message.id.in_(list(message_ids))).tuples())
 
 
 def history(user_id, chat_id, before_id=None, after_id=None, limit=50):
@@ -177,14 +231,14 @@ def history(user_id, chat_id, before_id=None, after_id=None, limit=50):
         rows = list(query.where(Message.id > after_id).order_by(Message.id).limit(limit + 1))
         has_more = len(rows) > limit
         rows = rows[:limit]
-        return {"messages": [message_dict(m) for m in rows], "has_more": has_more,
+        return {"messages": message_dicts(rows), "has_more": has_more,
                 "next_after_id": rows[-1].id if rows else after_id}
     if before_id is not None:
         query = query.where(Message.id < before_id)
     rows = list(query.order_by(Message.id.desc()).limit(limit + 1))
     has_more = len(rows) > limit
     rows = list(reversed(rows[:limit]))
-    return {"messages": [message_dict(m) for m in rows], "has_more": has_more,
+    return {"messages": message_dicts(rows), "has_more": has_more,
             "next_before_id": rows[0].id if rows and has_more else None}
 
 
@@ -192,8 +246,8 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
     """What a client missed: messages after ``since_id`` in all of the user's chats, oldest first.
 
     With ``changed_since`` (a ``server_time`` from an earlier answer) it also
-    lists the messages up to ``since_id`` that were edited or deleted since
-    then, with a few seconds of overlap so that no change is lost to a clock
+    lists the messages up to ``since_id`` that were edited, deleted or
+    reacted to since then, with a few seconds of overlap so that no change is lost to a clock
     tick or a slow commit; applying one twice is harmless.
     """
     now = utcnow()
@@ -201,25 +255,27 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
     rows = list(Message.select(Message, User).join(User)
                 .where(Message.chat.in_(mine) & (Message.id > since_id) & Message.deleted_at.is_null())
                 .order_by(Message.id).limit(limit + 1))
-    page = {"messages": [message_dict(m) for m in rows[:limit]], "has_more": len(rows) > limit,
+    page = {"messages": message_dicts(rows[:limit]), "has_more": len(rows) > limit,
             "server_time": iso(now)}
     if changed_since is not None:
         since = changed_since - CHANGE_OVERLAP
         changed = (Message.select(Message, User).join(User)
                    .where(Message.chat.in_(mine) & (Message.id <= since_id)
-                          & ((Message.edited_at > since) | (Message.deleted_at > since)))
+                          & ((Message.edited_at > since) | (Message.deleted_at > since)
+                             | (Message.changed_at > since)))
                    .order_by(Message.id).limit(MAX_CHANGES))
-        page["changed"] = [message_dict(m) for m in changed]
+        page["changed"] = message_dicts(list(changed))
     return page
 
 
 def last_messages(chat_ids):
-    """{chat_id: the newest message not deleted} for the chats that have one, in two queries."""
+    """{chat_id: the newest message not deleted} for the chats that have one, in four queries
+    (five when one of them is a reply)."""
     latest_ids = (Message.select(peewee.fn.MAX(Message.id))
                   .where(Message.chat.in_(chat_ids) & Message.deleted_at.is_null())
                   .group_by(Message.chat))
-    return {m.chat_id: message_dict(m) for m in Message.select(Message, User).join(User)
-            .where(Message.id.in_(latest_ids))}
+    rows = list(Message.select(Message, User).join(User).where(Message.id.in_(latest_ids)))
+    return {m.chat_id: d for m, d in zip(rows, message_dicts(rows))}
 
 
 def unread_counts(user_id, chat_ids):
@@ -229,6 +285,20 @@ def unread_counts(user_id, chat_ids):
             .join(mine, on=(mine.chat == Message.chat))
             .where((mine.user == user_id) & Message.chat.in_(chat_ids)
                    & (Message.id > mine.last_read_message_id)
+                   & (Message.sender != user_id) & Message.deleted_at.is_null())
+            .group_by(Message.chat).tuples())
+    return dict(rows)
+
+
+def unread_mentions(user_id, chat_ids):
+    """{chat_id: unread messages (not deleted, not the user's own) that mention ``user_id``}."""
+    if not chat_ids:
+        return {}
+    rows = (Mention.select(Message.chat, peewee.fn.COUNT(Mention.id))
+            .join(Message, on=(Message.id == Mention.message_id))
+            .join(Membership, on=((Membership.chat == Message.chat) & (Membership.user == user_id)))
+            .where((Mention.user == user_id) & Message.chat.in_(list(chat_ids))
+                   & (Message.id > Membership.last_read_message_id)
                    & (Message.sender != user_id) & Message.deleted_at.is_null())
             .group_by(Message.chat).tuples())
     return dict(rows)
@@ -244,7 +314,8 @@ def mark_read(user_id, chat_id, message_id):
         membership.last_read_message_id = message_id
         membership.save()
     return {"chat_id": chat_id, "user_id": user_id, "message_id": membership.last_read_message_id,
-            "unread_count": unread_counts(user_id, [chat_id]).get(chat_id, 0)}
+            "unread_count": unread_counts(user_id, [chat_id]).get(chat_id, 0),
+            "unread_mentions": unread_mentions(user_id, [chat_id]).get(chat_id, 0)}
 
 
 def edit_message(user_id, message_id, text):
@@ -252,14 +323,36 @@ def edit_message(user_id, message_id, text):
     message.text = clean_text(text)
     message.edited_at = utcnow()
     message.save()
-    return message_dict(message), _members(message.chat_id)
+    mentions.replace(message.id, message.chat_id, message.text)
+    return message_dicts([message])[0], _members(message.chat_id)
 
 
 def delete_message(user_id, message_id):
     message = _own_message(user_id, message_id)
     message.deleted_at = utcnow()
     message.save()
-    return message_dict(message), _members(message.chat_id)
+    return message_dicts([message])[0], _members(message.chat_id)
+
+
+def react(user_id, message_id, emoji, add):
+    """Add or remove the caller's reaction (idempotent either way).
+
+    Returns ``(summary, member_ids)`` when something changed, ``(summary, None)``
+    when it already was so.  Anyone but a chat member gets 404, as for a
+    message that does not exist.
+    """
+    emoji = reactions.clean_emoji(emoji)
+    message = Message.get_or_none(Message.id == message_id)
+    if (message is None or message.deleted_at is not None or not Membership.select().where(
+            (Membership.chat == message.chat_id) & (Membership.user == user_id)).exists()):
+        raise not_found("message", message_id)
+    changed = reactions.toggle(user_id, message_id, emoji, add)
+    if changed:
+        # Catch-up's changed_since finds the message again, with its new reactions.
+        Message.update(changed_at=utcnow()).where(Message.id == message_id).execute()
+    summary = {"chat_id": message.chat_id, "message_id": message_id,
+               "reactions": reactions.reactions_for([message_id]).get(message_id, [])}
+    return summary, _members(message.chat_id) if changed else None
 
 
 def _own_message(user_id, message_id):

@@ -13,7 +13,7 @@ def shared_view(chat, viewer_id):
     view = {k: v for k, v in chat.items() if k not in ("role", "last_read_message_id")}
     member = next((m for m in chat["members"] if m["id"] == viewer_id), None)
     view["role"] = member["role"] if member else None
-    view["unread_count"] = 0
+    view["unread_count"] = view["unread_mentions"] = 0
     view["title"] = chat_title(chat["type"], chat["title"], chat["members"], viewer_id)
     return view
 
@@ -35,7 +35,7 @@ def members_added(bus, chat, added_ids):
     asks GET /api/chats/{id} for theirs.
     """
     member_ids = [m["id"] for m in chat["members"]]
-    view = {k: v for k, v in shared_view(chat, None).items() if k not in ("role", "unread_count")}
+    view = {k: v for k, v in shared_view(chat, None).items() if k not in ("role", "unread_count", "unread_mentions")}
     bus.publish({"type": "member_added", "chat_id": chat["id"], "user_ids": added_ids, "chat": view},
                 user_ids=member_ids)
 
@@ -55,6 +55,11 @@ def read(bus, receipt):
 
 def message_changed(bus, kind, message, member_ids):
     bus.publish({"type": kind, "message": message}, user_ids=member_ids)
+
+
+def reactions(bus, summary, member_ids):
+    """The whole new reaction list of one message, to every member."""
+    bus.publish({"type": "reactions", **summary}, user_ids=member_ids)
 
 
 def close_session(bus, session_id):
