@@ -137,8 +137,9 @@ def test_only_own_sent_messages_offer_edit_and_delete(ui_server, new_page):
 
     theirs = messages(page, "From the admin")
     theirs.hover()
-    expect(theirs.locator("button")).to_have_count(0)
-    expect(messages(page, "Welcome").locator("button")).to_have_count(0)
+    # anyone's message can be answered or reacted to; only one's own changed
+    expect(theirs.locator("button")).to_have_text(["Reply", "React"])
+    expect(messages(page, "Welcome").locator("button")).to_have_text(["Reply", "React"])
     expect(page.locator("#message-list [data-testid=edit-message]")).to_have_count(1)
     expect(page.locator("#message-list [data-testid=delete-message]")).to_have_count(1)
 
@@ -147,7 +148,8 @@ def test_only_own_sent_messages_offer_edit_and_delete(ui_server, new_page):
     page.locator("[data-testid=composer]").focus()
     page.mouse.move(5, 5)
     expect(actions).to_have_css("opacity", "0")
-    page.locator("#messages").focus()
+    mine.locator("[data-testid=reply-message]").focus()
+    page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     expect(mine.locator("[data-testid=edit-message]")).to_be_focused()
     expect(mine.locator("[data-testid=edit-message]")).to_have_text("Edit")
@@ -223,7 +225,8 @@ def test_unsent_messages_survive_a_reload_and_are_delivered_once(ui_server, new_
 
     kept = outbox(page, uid)
     assert [e["text"] for e in kept] == ["Failed before the reload", "Queued before the reload"]
-    assert all(set(e) == {"client_msg_id", "chat_id", "text", "created_at", "state", "error", "fatal"} for e in kept)
+    assert all(set(e) == {"client_msg_id", "chat_id", "text", "created_at", "state", "error", "fatal", "quote"}
+               for e in kept)
     assert [e["state"] for e in kept] == ["failed", "queued"]
     token = page.evaluate("localStorage.getItem('access_token')")
     assert token not in page.evaluate(f"localStorage.getItem('cm_outbox_{uid}')")

@@ -8,9 +8,12 @@ import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
 import { MembersDialog, NewChatDialog } from './dialogs.js';
 import { avatar } from './dom.js';
+import { MentionPicker } from './mentions.js';
 import { MessagePane } from './messages.js';
 import { Notifier } from './notify.js';
 import { Outbox } from './outbox.js';
+import { ReactionPicker } from './reactions.js';
+import { ReplyBar } from './replies.js';
 import { Socket } from './socket.js';
 import { TypingLine } from './typing.js';
 
@@ -40,7 +43,19 @@ const pane = new MessagePane(
     onDiscard: discard,
     onEdit: async (message, text) => changed(await api('PATCH', `/api/messages/${message.id}`, { text })),
     onDelete: async (message) => changed(await api('DELETE', `/api/messages/${message.id}`)),
+    membersOf: (chatId) => list.get(chatId)?.members,
+    onReply: (message) => {
+      replyBar.set(message);
+      pane.render(); // the bar took room: stay at the bottom if the list was there
+    },
+    onPickReaction: (message, anchor) => reactionPicker.open(anchor, (emoji) => react(message, emoji, true)),
+    onReact: react,
   });
+const replyBar = new ReplyBar($('reply-bar'), $('composer-input'));
+const reactionPicker = new ReactionPicker();
+new MentionPicker($('composer-form'), $('composer-input'), {
+  members: () => (list.get(view.id)?.members || []).filter((m) => m.id !== me.id),
+});
 const typing = new TypingLine($('typing'));
 const composer = new Composer(
   { form: $('composer-form'), input: $('composer-input'), error: $('composer-error'), counter: $('composer-counter') },
@@ -94,6 +109,7 @@ const HANDLERS = {
     if (!chat || f.user_id !== me.id || typeof f.unread_count !== 'number') return;
     chat.last_read_message_id = Math.max(chat.last_read_message_id || 0, f.message_id);
     list.setUnread(f.chat_id, f.unread_count);
+    if (typeof f.unread_mentions === 'number') list.setMentions(f.chat_id, f.unread_mentions);
     updateTitle();
   },
   presence: (f) => {
@@ -125,6 +141,7 @@ const HANDLERS = {
   },
   message_updated: (f) => changed(f.message),
   message_deleted: (f) => changed(f.message),
+  reactions: (f) => pane.setReactions(f),
   error: (f) => {
     if (f.client_msg_id && outbox.has(f.client_msg_id)) outbox.fail(f.client_msg_id, f.message, !RETRYABLE.has(f.code));
     else console.warn(`Server said ${f.code}: ${f.message}`);
@@ -176,7 +193,7 @@ function receive(message) {
   } else if (reading) {
     markRead(chat.id, message.id);
   } else {
-    notifier.message(chat, message);
+    notifier.message(chat, message, (message.mentions || []).includes(me.id));
   }
   updateTitle();
 }
@@ -197,7 +214,9 @@ async function refreshChat(id) {
     const fresh = await api('GET', `/api/chats/${id}`);
     if (!list.get(id)) return;
     list.upsert(fresh);
-    list.setUnread(id, id === view.id && !document.hidden ? 0 : fresh.unread_count || 0);
+    const reading = id === view.id && !document.hidden;
+    list.setUnread(id, reading ? 0 : fresh.unread_count || 0);
+    list.setMentions(id, reading ? 0 : fresh.unread_mentions || 0);
     updateTitle();
   } catch (error) {
     console.warn(`Could not reload chat ${id}:`, error.message);
@@ -226,6 +245,7 @@ function markRead(chatId, messageId) {
   if (upTo === chat.last_read_message_id && !chat.unread_count) return;
   chat.last_read_message_id = upTo;
   list.setUnread(chatId, 0);
+  list.setMentions(chatId, 0);
   updateTitle();
   if (!socket.send({ type: 'mark_read', chat_id: chatId, message_id: upTo })) {
     api('POST', `/api/chats/${chatId}/read`, { message_id: upTo }).catch(() => {});
@@ -242,9 +262,19 @@ function updateTitle() {
 
 function send(text) {
   if (!view.id) return false;
-  outbox.add(view.id, text);
+  outbox.add(view.id, text, replyBar.take());
   pane.render({ toBottom: true });
   return true;
+}
+
+/** Add or remove my reaction; the answer is the message's new list. */
+async function react(message, emoji, add) {
+  const path = `/api/messages/${message.id}/reactions/${encodeURIComponent(emoji)}`;
+  try {
+    pane.setReactions(await api(add ? 'PUT' : 'DELETE', path));
+  } catch (error) {
+    composer.showError(`Reaction not saved: ${error.message}`, 5000);
+  }
 }
 
 /** The user gives up on a failed message. */
@@ -289,7 +319,10 @@ $('new-chat-button').addEventListener('click', () => newChat.open());
 $('empty-new-chat').addEventListener('click', () => newChat.open());
 $('members-button').addEventListener('click', () => members.open(view.id));
 $('chat-filter').addEventListener('input', (event) => list.filter(event.target.value));
-window.addEventListener('hashchange', () => catchUp.synced && view.route());
+window.addEventListener('hashchange', () => {
+  replyBar.take(); // a reply belongs to the chat it was started in
+  if (catchUp.synced) view.route();
+});
 document.addEventListener('visibilitychange', () => {
   readOpenChat();
   updateTitle();

@@ -41,7 +41,7 @@ export class ChatList {
   upsert(chat) {
     const known = this.chats.get(chat.id);
     const merged = known ? { ...known, ...chat, unread_count: known.unread_count,
-      last_read_message_id: known.last_read_message_id } : chat;
+      unread_mentions: known.unread_mentions, last_read_message_id: known.last_read_message_id } : chat;
     this.chats.set(chat.id, merged);
     this.render();
   }
@@ -58,6 +58,7 @@ export class ChatList {
     if (!chat) return;
     chat.last_message = message;
     if (countUnread) chat.unread_count = (chat.unread_count || 0) + 1;
+    if (countUnread && (message.mentions || []).includes(this.me.id)) chat.unread_mentions = (chat.unread_mentions || 0) + 1;
     this.render();
   }
 
@@ -73,6 +74,14 @@ export class ChatList {
     const chat = this.chats.get(id);
     if (chat && chat.unread_count !== count) {
       chat.unread_count = count;
+      this.render();
+    }
+  }
+
+  setMentions(id, count) {
+    const chat = this.chats.get(id);
+    if (chat && chat.unread_mentions !== count) {
+      chat.unread_mentions = count;
       this.render();
     }
   }
@@ -107,8 +116,9 @@ export class ChatList {
     const last = chat.last_message;
     const time = last ? new Date(last.created_at) : null;
     const unread = chat.unread_count || 0;
+    const mentioned = chat.unread_mentions || 0;
     const signature = JSON.stringify([chat.title, chat.type, last && [last.id, last.text, last.deleted],
-      unread, peer && this.isOnline(peer.id), chat.id === this.activeId, time && formatListTime(time)]);
+      unread, mentioned, peer && this.isOnline(peer.id), chat.id === this.activeId, time && formatListTime(time)]);
     li.hidden = Boolean(this.filterText) && !chat.title.toLowerCase().includes(this.filterText);
     if (li.dataset.signature === signature) return li;
     li.dataset.signature = signature;
@@ -135,6 +145,9 @@ export class ChatList {
         time ? h('time', { className: 'chat-time', datetime: last.created_at }, formatListTime(time)) : null),
       h('span', { className: 'chat-row' },
         h('span', { className: 'chat-preview' }, this.preview(chat)),
+        h('span', { className: 'badge mention-badge', dataset: { testid: 'mention-badge' }, hidden: mentioned === 0,
+          title: `${mentioned} unread mention${mentioned === 1 ? '' : 's'}`,
+          'aria-label': `${mentioned} unread mentions` }, mentioned ? '@' : ''),
         h('span', { className: 'badge', dataset: { testid: 'unread-count' }, hidden: unread === 0,
           'aria-label': `${unread} unread` }, unread ? String(unread) : ''))));
     const hadFocus = li.contains(document.activeElement);

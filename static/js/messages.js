@@ -3,6 +3,9 @@
 import { api } from './api.js';
 import { avatar, dayKey, formatDay, formatTime, h, linkify, syncChildren } from './dom.js';
 import { MessageEditing } from './editing.js';
+import { mentionText } from './mentions.js';
+import { reactionChips } from './reactions.js';
+import { quoteNode, quoteOf } from './replies.js';
 
 const PAGE = 50;
 const GROUP_WITHIN = 5 * 60_000;
@@ -12,7 +15,8 @@ export class MessagePane {
   /**
    * els: {scroller, list, status}; opts: {me, maxText, pendingFor(chatId), onLoaded(newestId),
    * onRetry(clientMsgId), onDiscard(clientMsgId), onEdit(message, text) -> Promise,
-   * onDelete(message) -> Promise}.
+   * onDelete(message) -> Promise, membersOf(chatId), onReply(message), onPickReaction(message, anchor),
+   * onReact(message, emoji, add)}.
    */
   constructor(els, opts) {
     Object.assign(this, els);
@@ -111,8 +115,44 @@ export class MessagePane {
     this.render({ toBottom: message.sender_id === this.opts.me.id });
   }
 
+  /** A message's new reaction list (a ``reactions`` frame or REST answer). */
+  setReactions({ message_id: id, reactions }) {
+    const message = this.byId.get(id);
+    if (!message) return;
+    this.byId.set(id, { ...message, reactions });
+    this.render({});
+  }
+
+  /** Show a message of the open chat, loading older pages until it is there; it flashes briefly. */
+  async jumpTo(id) {
+    const generation = this.generation;
+    while (!this.byId.has(id) && this.hasMore && generation === this.generation) {
+      const before = this.nextBeforeId;
+      if (!this.loading) await this.load(before);
+      else await new Promise((resolve) => { setTimeout(resolve, 100); });
+      if (!this.loading && this.nextBeforeId === before) return; // the page failed to load
+    }
+    const message = this.byId.get(id);
+    const node = message && generation === this.generation && this.nodes.get(this.key(message));
+    if (!node) return;
+    node.scrollIntoView({ block: 'center' });
+    node.classList.add('flash');
+    setTimeout(() => node.classList.remove('flash'), 2000);
+  }
+
+  /** {lowercase username -> id} of the chat's members, for highlighting mentions. */
+  memberNames() {
+    return new Map((this.opts.membersOf(this.chatId) || []).map((m) => [m.username.toLowerCase(), m.id]));
+  }
+
+  nameOf(userId) {
+    const member = (this.opts.membersOf(this.chatId) || []).find((m) => m.id === userId);
+    return member ? member.display_name : 'Someone';
+  }
+
   /** An edit or deletion (frame or REST answer); unknown ids are ignored. */
   update(message) {
+    this.requote(message);
     if (!this.byId.has(message.id)) return;
     if (message.deleted) {
       const hadFocus = this.nodes.get(this.key(message))?.contains(document.activeElement);
@@ -124,6 +164,16 @@ export class MessagePane {
     }
     this.byId.set(message.id, message);
     this.render({});
+  }
+
+  /** Replies quoting an edited or deleted message show its new text ("" once deleted). */
+  requote(message) {
+    const text = message.deleted ? '' : quoteOf(message).text;
+    for (const [id, reply] of this.byId) {
+      if (reply.reply_to && reply.reply_to.id === message.id && reply.reply_to.text !== text) {
+        this.byId.set(id, { ...reply, reply_to: { ...reply.reply_to, text } });
+      }
+    }
   }
 
   key(message) {
@@ -140,7 +190,7 @@ export class MessagePane {
     const stored = [...this.byId.values()].sort((a, b) => a.id - b.id);
     const storedKeys = new Set(stored.map((m) => this.key(m)));
     const pending = this.opts.pendingFor(this.chatId)
-      .map((e) => ({ ...e, sender_id: this.opts.me.id, sender_name: this.opts.me.name }))
+      .map((e) => ({ ...e, sender_id: this.opts.me.id, sender_name: this.opts.me.name, reply_to: e.quote || null }))
       .filter((e) => !storedKeys.has(this.key(e)));
     const nodes = [];
     const keys = new Set();
@@ -184,13 +234,15 @@ export class MessagePane {
     const state = message.id ? 'sent' : message.state; // queued | pending | failed | sent
     const editor = own ? this.editing.editorFor(message.id) : null;
     const confirming = own ? this.editing.confirmingFor(message.id) : null;
+    const mentionsMe = (message.mentions || []).includes(this.opts.me.id);
     const signature = JSON.stringify([message.id, message.text, message.edited_at, state, message.error, grouped,
-      editor && [editor.error, editor.busy], confirming && [confirming.error, confirming.busy]]);
+      editor && [editor.error, editor.busy], confirming && [confirming.error, confirming.busy],
+      message.reply_to, message.reactions, message.mentions]);
     if (node.dataset.signature === signature) return node;
     const hadFocus = editor && document.activeElement === editor.input;
     node.dataset.signature = signature;
     node.className = ['message', own ? 'own' : 'other', grouped ? 'grouped' : '', state,
-      message.edited_at ? 'was-edited' : '', editor ? 'editing' : ''].join(' ').trim();
+      message.edited_at ? 'was-edited' : '', editor ? 'editing' : '', mentionsMe ? 'mentions-me' : ''].join(' ').trim();
     if (message.id) node.dataset.messageId = String(message.id);
     if (message.client_msg_id) node.dataset.clientMsgId = message.client_msg_id;
     const when = new Date(message.created_at);
@@ -199,9 +251,14 @@ export class MessagePane {
       body = this.editing.editorBox(editor);
     } else {
       body = h('div', { className: 'text' });
-      body.append(linkify(message.text));
+      body.append(message.mentions && message.mentions.length
+        ? mentionText(message.text, this.memberNames(), this.opts.me.id) : linkify(message.text));
     }
     const canChange = own && state === 'sent' && !editor;
+    const chips = reactionChips(message.reactions, {
+      me: this.opts.me, nameOf: (id) => this.nameOf(id),
+      onToggle: (emoji, add) => this.opts.onReact(message, emoji, add),
+    });
     node.replaceChildren(...[
       own ? null : avatar(message.sender_name, message.sender_id),
       h('div', { className: 'bubble', title: editor ? null : fullDate.format(when) },
@@ -209,16 +266,33 @@ export class MessagePane {
           h('span', { className: 'sender' }, own ? 'You' : message.sender_name),
           h('time', { datetime: message.created_at }, formatTime(when)),
           message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, '(edited)') : null),
+        message.reply_to ? quoteNode(message.reply_to, (id) => this.jumpTo(id)) : null,
         body,
         confirming ? this.editing.confirmBox(confirming) : null,
+        chips,
         this.statusLine(message, state)),
-      canChange && !confirming ? this.editing.actions(message) : null,
+      state === 'sent' && !editor && !confirming ? this.actions(message, canChange) : null,
     ].filter(Boolean));
     if (editor) {
       editor.input.disabled = editor.busy;
       if (hadFocus) editor.input.focus();
     }
     return node;
+  }
+
+  /** Reply and React for every stored message; Edit and Delete too for one's own. */
+  actions(message, canChange) {
+    const group = canChange ? this.editing.actions(message)
+      : h('div', { className: 'message-actions', role: 'group', 'aria-label': 'Message actions' });
+    const react = h('button', {
+      type: 'button', className: 'action-button', dataset: { testid: 'react-message' }, title: 'Add a reaction',
+      onClick: () => this.opts.onPickReaction(message, react),
+    }, 'React');
+    group.prepend(h('button', {
+      type: 'button', className: 'action-button', dataset: { testid: 'reply-message' }, title: 'Reply to this message',
+      onClick: () => this.opts.onReply(message),
+    }, 'Reply'), react);
+    return group;
   }
 
   statusLine(message, state) {

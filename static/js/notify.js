@@ -19,11 +19,14 @@ export class Notifier {
     document.title = document.hidden && totalUnread > 0 ? `(${totalUnread}) ${BASE_TITLE}` : BASE_TITLE;
   }
 
-  message(chat, message) {
+  /** ``mentioned``: the message names the user; it gets a notification of its own that stays. */
+  message(chat, message, mentioned = false) {
     if (!document.hidden || !this.supported || Notification.permission !== 'granted') return;
-    const heading = chat.type === 'group' ? `${message.sender_name} in ${chat.title}` : message.sender_name;
+    const where = chat.type === 'group' ? ` in ${chat.title}` : '';
+    const heading = mentioned ? `${message.sender_name} mentioned you${where}` : `${message.sender_name}${where}`;
     const notification = new Notification(heading, {
-      body: message.text.slice(0, 200), tag: `chat-${chat.id}`, icon: '/static/img/favicon.svg',
+      body: message.text.slice(0, 200), tag: mentioned ? `mention-${message.id}` : `chat-${chat.id}`,
+      icon: '/static/img/favicon.svg', requireInteraction: mentioned,
     });
     notification.addEventListener('click', () => {
       window.focus();

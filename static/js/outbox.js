@@ -4,13 +4,13 @@
 import { randomId } from './dom.js';
 
 const ACK_TIMEOUT = 15_000;
-const STORED_FIELDS = ['client_msg_id', 'chat_id', 'text', 'created_at', 'state', 'error', 'fatal'];
+const STORED_FIELDS = ['client_msg_id', 'chat_id', 'text', 'created_at', 'state', 'error', 'fatal', 'quote'];
 
 export class Outbox {
   /**
    * opts: {userId, maxText, maxIdLength (limits served by the page), send(frame) -> bool (false while
    * offline), onFailed(entry) (a message just failed)}. An entry is {client_msg_id, chat_id, text,
-   * created_at, state: queued|pending|failed, error, fatal, timer}.
+   * created_at, state: queued|pending|failed, error, fatal, timer, quote (of the message it replies to, or null)}.
    */
   constructor(opts) {
     this.opts = opts;
@@ -33,10 +33,10 @@ export class Outbox {
     return this.all().filter((entry) => entry.chat_id === chatId);
   }
 
-  /** A new message for ``chatId``, sent at once if the socket is open. */
-  add(chatId, text) {
+  /** A new message for ``chatId`` (a reply when ``quote`` is given), sent at once if the socket is open. */
+  add(chatId, text, quote = null) {
     const entry = { client_msg_id: randomId(), chat_id: chatId, text, created_at: new Date().toISOString(),
-      state: 'queued', error: null, fatal: false, timer: null };
+      state: 'queued', error: null, fatal: false, timer: null, quote };
     this.entries.set(entry.client_msg_id, entry);
     this.transmit(entry);
   }
@@ -45,7 +45,7 @@ export class Outbox {
   transmit(entry) {
     clearTimeout(entry.timer);
     const sent = this.opts.send({ type: 'send_message', chat_id: entry.chat_id, text: entry.text,
-      client_msg_id: entry.client_msg_id });
+      client_msg_id: entry.client_msg_id, ...(entry.quote ? { reply_to: entry.quote.id } : {}) });
     entry.state = sent ? 'pending' : 'queued';
     entry.error = null;
     entry.fatal = false;
@@ -113,6 +113,7 @@ export class Outbox {
         client_msg_id: item.client_msg_id, chat_id: item.chat_id, text: item.text, created_at: item.created_at,
         state: failed ? 'failed' : 'queued', error: failed && typeof item.error === 'string' ? item.error : null,
         fatal: failed && item.fatal === true, timer: null,
+        quote: item.quote && Number.isInteger(item.quote.id) && typeof item.quote.text === 'string' ? item.quote : null,
       });
     }
   }
