@@ -177,7 +177,10 @@ def store_messages(requests):
         # One statement for the whole batch.  Ids come from one sequence in row
         # order, so the sorted returned ids belong to the rows in order.
         rows = [{"chat": m.chat_id, "sender": m.sender_id, "text": m.text, "client_msg_id": m.client_msg_id,
-                 "created_at": now, "reply_to_id": m.reply_to_id} for m in new_messages]
+                 "created_at": now} for m in new_messages]
+        if any(m.reply_to_id for m in new_messages):  # peewee's per-value cost: no column of NULLs otherwise
+            for row, m in zip(rows, new_messages):
+                row["reply_to_id"] = m.reply_to_id
         ids = sorted(row[0] for row in Message.insert_many(rows).returning(Message.id).tuples().execute())
         for message, message_id in zip(new_messages, ids):
             message.id = message_id
