@@ -207,7 +207,7 @@ class MessagesHandler(ApiHandler):
     async def post(self, chat_id):
         body = self.json_body()
         result = await self.state.writer.send(self.current_user["id"], self.path_id(chat_id), body.get("text"),
-                                              body.get("client_msg_id"))
+                                              body.get("client_msg_id"), file_ids=body.get("file_ids"))
         if "error" in result:
             raise result["error"]
         self.send_json(result["message"], 201 if result["created"] else 200)

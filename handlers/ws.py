@@ -215,7 +215,7 @@ class ChatSocket(WebSocketHandler):
 
     async def frame_send_message(self, frame):
         stored = self.state.writer.send(self.user_id, frame.get("chat_id"), frame.get("text"),
-                                        frame.get("client_msg_id"), origin=self)
+                                        frame.get("client_msg_id"), origin=self, file_ids=frame.get("file_ids"))
         task = asyncio.ensure_future(self._await_stored(stored, frame.get("client_msg_id")))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)

@@ -3,6 +3,7 @@ import datetime
 
 import peewee
 
+from models import files
 from models.clock import iso, utcnow
 from models.db import BaseModel, db, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
@@ -45,11 +46,25 @@ def message_dict(message):
         "edited_at": iso(message.edited_at),
         "deleted": message.deleted_at is not None,
         "client_msg_id": message.client_msg_id,
+        "files": [],
     }
 
 
-def clean_text(text):
-    """Trimmed text within the limits, or the contract's error codes."""
+def with_files(messages):
+    """Message dicts with their ``files`` filled in (one query); deleted messages keep none."""
+    found = files.files_of([m["id"] for m in messages if not m["deleted"]])
+    for message in messages:
+        message["files"] = found.get(message["id"], [])
+    return messages
+
+
+def clean_text(text, allow_empty=False):
+    """Trimmed text within the limits, or the contract's error codes.
+
+    ``allow_empty``: a message carrying files may have no text.
+    """
+    if allow_empty and (text is None or (isinstance(text, str) and not text.strip())):
+        return ""
     if text is None:
         raise invalid("missing_field", "Field 'text' is required", field="text")
     if not isinstance(text, str):
@@ -124,8 +139,13 @@ def store_messages(requests):
             else:
                 results.append({"message": original, "created": False})
             continue
+        refused = files.check_attachable(r["sender_id"], r.get("file_ids"))
+        if refused:
+            results.append({"error": refused})
+            continue
         message = Message(chat=r["chat_id"], sender=r["sender_id"], text=r["text"],
                           client_msg_id=r.get("client_msg_id"), created_at=now)
+        message.file_ids = r.get("file_ids") or []
         if r.get("client_msg_id"):
             already[dedupe] = message
         new_messages.append(message)
@@ -142,12 +162,16 @@ def store_messages(requests):
             message.id = message_id
             touched[message.chat_id] = now
             senders_by_chat.setdefault(message.chat_id, {})[message.sender_id] = message_id
+        files.attach([(m.id, m.file_ids) for m in new_messages if m.file_ids])
 
     names = {u.id: u for u in User.select().where(User.id.in_([r["sender_id"] for r in requests]))}
     for result in results:
         if isinstance(result.get("message"), Message):
             result["message"].sender = names[result["message"].sender_id]
-            result["message"] = message_dict(result["message"])
+            stored = result["message"]
+            result["message"] = message_dict(stored)
+            if not result["created"] or getattr(stored, "file_ids", None):
+                with_files([result["message"]])
     for chat_id, when in touched.items():
         Chat.update(last_activity_at=when).where(Chat.id == chat_id).execute()
         for sender_id, last_id in senders_by_chat[chat_id].items():
@@ -177,14 +201,14 @@ def history(user_id, chat_id, before_id=None, after_id=None, limit=50):
         rows = list(query.where(Message.id > after_id).order_by(Message.id).limit(limit + 1))
         has_more = len(rows) > limit
         rows = rows[:limit]
-        return {"messages": [message_dict(m) for m in rows], "has_more": has_more,
+        return {"messages": with_files([message_dict(m) for m in rows]), "has_more": has_more,
                 "next_after_id": rows[-1].id if rows else after_id}
     if before_id is not None:
         query = query.where(Message.id < before_id)
     rows = list(query.order_by(Message.id.desc()).limit(limit + 1))
     has_more = len(rows) > limit
     rows = list(reversed(rows[:limit]))
-    return {"messages": [message_dict(m) for m in rows], "has_more": has_more,
+    return {"messages": with_files([message_dict(m) for m in rows]), "has_more": has_more,
             "next_before_id": rows[0].id if rows and has_more else None}
 
 
@@ -201,7 +225,7 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
     rows = list(Message.select(Message, User).join(User)
                 .where(Message.chat.in_(mine) & (Message.id > since_id) & Message.deleted_at.is_null())
                 .order_by(Message.id).limit(limit + 1))
-    page = {"messages": [message_dict(m) for m in rows[:limit]], "has_more": len(rows) > limit,
+    page = {"messages": with_files([message_dict(m) for m in rows[:limit]]), "has_more": len(rows) > limit,
             "server_time": iso(now)}
     if changed_since is not None:
         since = changed_since - CHANGE_OVERLAP
@@ -209,7 +233,7 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
                    .where(Message.chat.in_(mine) & (Message.id <= since_id)
                           & ((Message.edited_at > since) | (Message.deleted_at > since)))
                    .order_by(Message.id).limit(MAX_CHANGES))
-        page["changed"] = [message_dict(m) for m in changed]
+        page["changed"] = with_files([message_dict(m) for m in changed])
     return page
 
 
@@ -252,7 +276,7 @@ def edit_message(user_id, message_id, text):
     message.text = clean_text(text)
     message.edited_at = utcnow()
     message.save()
-    return message_dict(message), _members(message.chat_id)
+    return with_files([message_dict(message)])[0], _members(message.chat_id)
 
 
 def delete_message(user_id, message_id):
