@@ -4,6 +4,7 @@ import { api, startSession, wireLogout } from './api.js';
 import { ConnectionBanner } from './banner.js';
 import { CatchUp } from './catchup.js';
 import { ChatList } from './chatlist.js';
+import { Attachments } from './attachments.js';
 import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
 import { MembersDialog, NewChatDialog } from './dialogs.js';
@@ -42,9 +43,14 @@ const pane = new MessagePane(
     onDelete: async (message) => changed(await api('DELETE', `/api/messages/${message.id}`)),
   });
 const typing = new TypingLine($('typing'));
+const attachments = new Attachments(
+  { tray: $('attachment-tray'), button: $('attach-button'), input: $('attach-input'), dropZone: $('conversation') },
+  { maxBytes: Number(root.dataset.maxUploadBytes), onError: (text) => composer.showError(text, 6000),
+    onChange: () => {} });
 const composer = new Composer(
   { form: $('composer-form'), input: $('composer-input'), error: $('composer-error'), counter: $('composer-counter') },
-  { maxText, onSend: send, onTyping: () => view.id && socket.send({ type: 'typing', chat_id: view.id }) });
+  { maxText, attachments, onSend: send,
+    onTyping: () => view.id && socket.send({ type: 'typing', chat_id: view.id }) });
 const view = new Conversation(
   { panel: $('conversation'), empty: $('pane-empty'), title: $('chat-title'), subtitle: $('chat-subtitle'),
     membersButton: $('members-button') },
@@ -240,9 +246,9 @@ function updateTitle() {
   notifier.title(list.totalUnread());
 }
 
-function send(text) {
+function send(text, files) {
   if (!view.id) return false;
-  outbox.add(view.id, text);
+  outbox.add(view.id, text, files);
   pane.render({ toBottom: true });
   return true;
 }

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { avatar, dayKey, formatDay, formatTime, h, linkify, syncChildren } from './dom.js';
 import { MessageEditing } from './editing.js';
+import { filesView } from './files.js';
 
 const PAGE = 50;
 const GROUP_WITHIN = 5 * 60_000;
@@ -185,6 +186,7 @@ export class MessagePane {
     const editor = own ? this.editing.editorFor(message.id) : null;
     const confirming = own ? this.editing.confirmingFor(message.id) : null;
     const signature = JSON.stringify([message.id, message.text, message.edited_at, state, message.error, grouped,
+      (message.files || []).map((f) => f.id),
       editor && [editor.error, editor.busy], confirming && [confirming.error, confirming.busy]]);
     if (node.dataset.signature === signature) return node;
     const hadFocus = editor && document.activeElement === editor.input;
@@ -210,6 +212,7 @@ export class MessagePane {
           h('time', { datetime: message.created_at }, formatTime(when)),
           message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, '(edited)') : null),
         body,
+        editor ? null : filesView(message.files),
         confirming ? this.editing.confirmBox(confirming) : null,
         this.statusLine(message, state)),
       canChange && !confirming ? this.editing.actions(message) : null,
