@@ -6,7 +6,7 @@ import tornado.web
 
 from handlers.base import SESSION_COOKIE, ApiHandler, session_cookie
 from handlers.realtime import events
-from models import chats, messages, storage, users
+from models import chats, messages, search, storage, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 
@@ -244,6 +244,16 @@ class UpdatesHandler(ApiHandler):
         changed_since = self.query_time("changed_since")
         self.send_json(await db_call(messages.catch_up, self.current_user["id"], after_id, min(limit, 1000),
                                      changed_since))
+
+
+class SearchHandler(ApiHandler):
+    async def get(self):
+        q = self.get_query_argument("q", "")
+        if not q.strip():
+            raise AppError(400, "invalid_query", "Query parameter 'q' is required", field="q")
+        chat_id = self.query_int("chat_id")
+        limit = self.query_int("limit", 20, minimum=1)
+        self.send_json(await db_call(search.search, self.current_user["id"], q, chat_id, limit))
 
 
 class NotFoundHandler(ApiHandler):

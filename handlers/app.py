@@ -77,6 +77,7 @@ def make_app(config):
         (r"/api/chats/(\d+)/read", api.ReadHandler),
         (r"/api/messages/(\d+)", api.MessageHandler),
         (r"/api/updates", api.UpdatesHandler),
+        (r"/api/search", api.SearchHandler),
         (r"/api/files", files.UploadHandler),
         (r"/api/files/(\d+)", files.FileHandler),
         (r"/api/files/(\d+)/thumbnail", files.ThumbnailHandler),
