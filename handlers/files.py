@@ -6,7 +6,7 @@ from urllib.parse import quote
 import tornado.iostream
 import tornado.web
 
-from handlers.base import SESSION_COOKIE, ApiHandler
+from handlers.base import ApiHandler, session_cookie
 from handlers.multipart import find_file_part
 from models import files, users
 from models.db import db_call, run_blocking
@@ -108,10 +108,10 @@ class FileHandler(ApiHandler):
         self.auth_required = bool(self.request.headers.get("Authorization"))
         await super().prepare()
         if not self.auth_required:
-            cookie = self.get_signed_cookie(SESSION_COOKIE)
+            cookie = session_cookie(self)
             if not cookie:
                 raise AppError(401, "token_missing", "Send Authorization: Bearer <access_token>")
-            self.current_user = await db_call(users.session_for_refresh_token, cookie.decode())
+            self.current_user = await db_call(users.session_for_refresh_token, cookie)
         self.set_header("Content-Security-Policy", FILE_CSP)
         self.set_header("Cross-Origin-Resource-Policy", "same-origin")
 
