@@ -12,6 +12,7 @@ import { avatar } from './dom.js';
 import { MessagePane } from './messages.js';
 import { Notifier } from './notify.js';
 import { Outbox } from './outbox.js';
+import { MessageSearch } from './search.js';
 import { Socket } from './socket.js';
 import { TypingLine } from './typing.js';
 
@@ -295,6 +296,15 @@ $('new-chat-button').addEventListener('click', () => newChat.open());
 $('empty-new-chat').addEventListener('click', () => newChat.open());
 $('members-button').addEventListener('click', () => members.open(view.id));
 $('chat-filter').addEventListener('input', (event) => list.filter(event.target.value));
+new MessageSearch(
+  { form: $('search-form'), input: $('message-search'), scope: $('search-scope'), results: $('search-results'),
+    chatList: $('chat-list-wrap') },
+  { openChatId: () => view.id, chatTitle: (id) => list.get(id)?.title || `Chat ${id}`,
+    onPick: (chatId, messageId) => {
+      view.open(chatId);
+      location.hash = `#/chat/${chatId}`;
+      pane.reveal(messageId);
+    } });
 window.addEventListener('hashchange', () => catchUp.synced && view.route());
 document.addEventListener('visibilitychange', () => {
   readOpenChat();

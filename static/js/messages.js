@@ -91,6 +91,29 @@ export class MessagePane {
     if (this.hasMore && this.scroller.scrollHeight <= this.scroller.clientHeight) this.loadOlder();
   }
 
+  /** Scroll to a message of the open chat (loading older pages until it is there) and mark it a moment. */
+  async reveal(messageId) {
+    const generation = this.generation;
+    for (let pages = 0; generation === this.generation && pages < 200;) {
+      if (this.byId.has(messageId)) {
+        const node = this.list.querySelector(`[data-message-id="${messageId}"]`);
+        node.scrollIntoView({ block: 'center' });
+        node.classList.add('found');
+        setTimeout(() => node.classList.remove('found'), 2500);
+        return true;
+      }
+      if (this.loading) {
+        await new Promise((resolve) => { setTimeout(resolve, 50); });
+      } else if (this.hasMore && this.nextBeforeId) {
+        pages += 1;
+        await this.load(this.nextBeforeId);
+      } else {
+        return false; // deleted meanwhile, or not in this chat
+      }
+    }
+    return false;
+  }
+
   loadOlder() {
     if (this.chat && this.hasMore && !this.loading && this.nextBeforeId) this.load(this.nextBeforeId);
   }
