@@ -11,7 +11,7 @@ import unicodedata
 import peewee
 
 from models.memberships import Membership, require_membership
-from models.db import is_sqlite
+from models.db import db, is_sqlite
 from models.messages import Message, message_dict, with_files
 from models.users import User
 
@@ -32,11 +32,26 @@ def query_words(q):
     return list(dict.fromkeys(_WORD.findall(q[:MAX_QUERY].casefold())))[:MAX_WORDS]
 
 
-def _matches(words):
+# SQLite: the FTS index is the outer loop, walked newest first, so the search stops at ``limit``
+# hits instead of collecting every message with a common word.
+_SQLITE_IDS = """SELECT m.id FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+                 WHERE messages_fts MATCH ? AND m.deleted_at IS NULL
+                   AND m.chat_id IN (SELECT chat_id FROM memberships WHERE user_id = ?) {chat}
+                 ORDER BY messages_fts.rowid DESC LIMIT ?"""
+
+
+def _found_ids(user_id, words, chat_id, limit):
     if is_sqlite():
         phrase = " ".join(f'"{w}"' for w in words)  # \w+ words hold no quote: each is one literal token
-        return Message.id.in_(peewee.SQL("(SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)", [phrase]))
-    return peewee.Expression(peewee.SQL("search"), "@@", peewee.fn.plainto_tsquery("simple", " ".join(words)))
+        sql = _SQLITE_IDS.format(chat="AND m.chat_id = ?" if chat_id is not None else "")
+        params = [phrase, user_id, *([chat_id] if chat_id is not None else []), limit]
+        return [row[0] for row in db.execute_sql(sql, params)]
+    mine = Membership.select(Membership.chat).where(Membership.user == user_id)
+    matches = peewee.Expression(peewee.SQL("search"), "@@", peewee.fn.plainto_tsquery("simple", " ".join(words)))
+    query = Message.select(Message.id).where(Message.chat.in_(mine) & Message.deleted_at.is_null() & matches)
+    if chat_id is not None:
+        query = query.where(Message.chat == chat_id)
+    return [m.id for m in query.order_by(Message.id.desc()).limit(limit)]
 
 
 def search(user_id, q, chat_id=None, limit=20):
@@ -46,12 +61,8 @@ def search(user_id, q, chat_id=None, limit=20):
         require_membership(user_id, chat_id)
     if not words:
         return {"results": []}
-    mine = Membership.select(Membership.chat).where(Membership.user == user_id)
-    query = (Message.select(Message, User).join(User)
-             .where(Message.chat.in_(mine) & Message.deleted_at.is_null() & _matches(words)))
-    if chat_id is not None:
-        query = query.where(Message.chat == chat_id)
-    rows = list(query.order_by(Message.id.desc()).limit(max(1, min(limit, MAX_LIMIT))))
+    ids = _found_ids(user_id, words, chat_id, max(1, min(limit, MAX_LIMIT)))
+    rows = Message.select(Message, User).join(User).where(Message.id.in_(ids)).order_by(Message.id.desc())
     found = with_files([message_dict(m) for m in rows])
     return {"results": [{"message": m, "highlight": highlight(m["text"], words)} for m in found]}
 
