@@ -23,6 +23,15 @@ DROP = """([name, type, b64]) => {
 }"""
 
 
+PASTE = """([name, type, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type }));
+  document.querySelector('[data-testid=composer]').dispatchEvent(
+    new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+}"""
+
+
 def drop(page, name, content_type, data):
     page.evaluate(DROP, [name, content_type, base64.b64encode(data).decode()])
 
@@ -90,6 +99,10 @@ def test_attach_button_file_card_and_files_only_message(ui_server, new_page, tmp
     expect(card).to_contain_text("2.0 KB")
     assert card.locator("img").count() == 0  # the name is text, never markup
     assert card.get_attribute("href").startswith("/api/files/")
+    expect(page.locator("[data-testid=attachment]")).to_have_count(0)
+    page.evaluate(PASTE, ["screenshot.png", "image/png", base64.b64encode(png(200, 100)).decode()])
+    expect(page.locator("[data-testid=attachment]")).to_contain_text("screenshot.png")
+    page.locator("[data-testid=attachment-remove]").click()  # a pasted file, removed again
     expect(page.locator("[data-testid=attachment]")).to_have_count(0)
     drop(page, "harbour.png", "image/png", png(800, 500))
     expect(page.locator("[data-testid=attachment]")).to_contain_text("harbour.png")
