@@ -42,7 +42,8 @@ def pg_database():
     url = urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path="/" + name))
     yield url
     with admin.cursor() as cur:
-        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                    " AND backend_type = 'client backend'", (name,))  # not autovacuum: DROP stops it
         cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
     admin.close()
 

@@ -6,6 +6,15 @@ one transaction per round, so NOTIFY order is publish order.  A dedicated
 listening connection, watched by the event loop (never blocking it), hands
 other processes' envelopes to the hub in the order PostgreSQL delivers them.
 Envelopes too large for NOTIFY travel by reference through ``bus_spill``.
+
+New messages are NOTIFYed inside the transaction that stores them, followed
+by a small marker naming the writer's batch.  PostgreSQL delivers
+notifications in commit order, so when this process's listener reads its own
+marker it has already handed every earlier commit of the other processes to
+the hub, and it delivers the writer's batch right there, before reading on
+(``deliver_in_order``).
+Delivering at once after the commit let a receiver here see id 280 before
+another process's 259.
 """
 import asyncio
 import logging
@@ -24,6 +33,7 @@ from models.db import db_call
 logger = logging.getLogger(__name__)
 CHANNEL = "cm_events"
 RECONNECT_SECONDS = 2.0
+SETTLE_TIMEOUT = 2.0  # seconds the writer waits for its own marker before delivering anyway
 PRESENCE_SYNC_SECONDS = 30
 
 
@@ -44,17 +54,56 @@ class PostgresBus(LocalBus):
         self._listener_fd = None
         self._receiver = None
         self._presence_timer = None
+        self._batch_token = 0
+        self._settled_token = 0  # highest batch marker of ours the listener has read
+        self._settle_waiters = []  # (token, future)
         self.sent = self.received = 0
 
     # --- sending -------------------------------------------------------------------
 
-    def announce_in_transaction(self, pairs):
-        """NOTIFY ``(event, user_ids)`` pairs from inside the caller's transaction (a database thread).
+    def announce_in_transaction(self, pairs, token):
+        """NOTIFY ``(event, user_ids)`` pairs and then the batch marker ``token`` from inside the
+        caller's transaction (a database thread).
 
         PostgreSQL delivers notifications when that transaction commits, so the
         other processes see new messages in commit order, which per chat is id order.
         """
-        bus_store.notify_all(CHANNEL, [self._encode(make_envelope(event, user_ids)) for event, user_ids in pairs])
+        payloads = [self._encode(make_envelope(event, user_ids)) for event, user_ids in pairs]
+        bus_store.notify_all(CHANNEL, [*payloads, self._encode({"settled": token})])
+
+    def next_batch_token(self):
+        self._batch_token += 1
+        return self._batch_token
+
+    async def deliver_in_order(self, token, deliver):
+        """Run ``deliver`` when the listener reads our marker ``token``: after everything committed
+        before it was handed to the hub, and before anything committed after it.
+
+        Without a listener (reconnecting) or after ``SETTLE_TIMEOUT`` it gives up
+        and delivers at once, as a single process would.
+        """
+        if self._settled_token >= token or self._listener is None:
+            return deliver()
+        future = asyncio.get_running_loop().create_future()
+        self._settle_waiters.append((token, future, deliver))
+        try:
+            await asyncio.wait_for(asyncio.shield(future), SETTLE_TIMEOUT)
+        except asyncio.TimeoutError:
+            self._settle_waiters = [w for w in self._settle_waiters if w[1] is not future]
+            logger.warning("Backplane marker %s not heard back within %s s; delivering its batch anyway",
+                           token, SETTLE_TIMEOUT)
+            deliver()
+
+    def _mark_settled(self, token):
+        """Our marker ``token`` arrived: deliver the batches waiting for it, synchronously and in order."""
+        self._settled_token = max(self._settled_token, token)
+        ready = [w for w in self._settle_waiters if w[0] <= self._settled_token]
+        self._settle_waiters = [w for w in self._settle_waiters if w[0] > self._settled_token]
+        for _, future, deliver in ready:
+            try:
+                deliver()
+            finally:
+                future.set_result(None)
 
     def _encode(self, envelope):
         return orjson.dumps({**envelope, "origin": self.origin}).decode()
@@ -136,7 +185,11 @@ class PostgresBus(LocalBus):
                         continue
                 envelope = orjson.loads(payload)
                 if envelope.get("origin") == self.origin:
+                    if "settled" in envelope:
+                        self._mark_settled(envelope["settled"])
                     continue
+                if "settled" in envelope:
+                    continue  # another process's batch marker
                 self.received += 1
                 self.hub.dispatch(envelope)
             except Exception:

@@ -5,7 +5,9 @@ process delivers it to the matching connections it holds.  :class:`LocalBus`
 is the in-process default.  A multi-process bus (``backplane.py``) subclasses
 it: ``relay`` passes each envelope on to the other processes, which hand what
 they receive to ``hub.dispatch``; ``announce_in_transaction`` lets the writer
-send new messages from inside the transaction that stores them.
+send new messages from inside the transaction that stores them, and
+``deliver_in_order`` publishes a stored batch only after everything other
+processes committed before it.
 """
 import orjson
 
@@ -27,6 +29,14 @@ class LocalBus:
         self.hub = None
 
     announce_in_transaction = None  # nobody else to tell
+
+    def next_batch_token(self):
+        """A token for one message batch (see ``PostgresBus.settled``); in-process nothing waits on it."""
+        return 0
+
+    async def deliver_in_order(self, token, deliver):
+        """Run ``deliver`` (publishing a stored batch) in commit order: in-process, that is now."""
+        deliver()
 
     def publish(self, event, local_only=False, **audience):
         """Deliver ``event`` to the audience (see ``make_envelope``) and hand it to ``relay``."""

@@ -67,44 +67,62 @@ class MessageWriter:
     async def _drain(self):
         while self._queue:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            self.batches += 1
+            token = self.bus.next_batch_token()
             started = time.perf_counter()
             try:
-                results = await db_call(self._store, [request for request, _, _ in batch])
+                results = await db_call(self._store, [request for request, _, _ in batch], token)
             except DatabaseUnavailable as exc:  # nobody in the batch is acked
                 logger.warning("Message batch of %s failed: %s", len(batch), exc)
                 results = [{"error": unavailable_error(exc, "message not stored")} for _ in batch]
             except Exception:
-                # One item broke the transaction: store them one by one so only that one fails.
                 logger.exception("Message batch of %s failed; retrying one by one", len(batch))
-                results = [await self._store_alone(request) for request, _, _ in batch]
-            self.batches += 1
+                results = None
             if self.on_commit is not None:
                 self.on_commit(len(batch), time.perf_counter() - started)
-            for (request, origin, future), result in zip(batch, results):
+            if results is None:  # one item broke the transaction: store them one by one so only that one fails
+                for item in batch:
+                    await self._store_alone(item)
+            else:
+                await self._deliver(batch, results, token)
+
+    async def _deliver(self, batch, results, token):
+        """Publish and ack what was stored, in id order with what other processes committed before it."""
+        def deliver():
+            for (_, origin, future), result in zip(batch, results):
                 self._publish(result, origin)
                 if not future.done():
                     future.set_result(result)
+        if any(result.get("created") for result in results):
+            await self.bus.deliver_in_order(token, deliver)
+        else:
+            deliver()
 
-    def _store(self, requests):
+    def _store(self, requests, token):
         """On a database thread, inside ``db_call``'s transaction: store the batch and let a
-        backplane NOTIFY its new messages before the commit (so other processes get them in commit order)."""
+        backplane NOTIFY its new messages and the batch marker ``token`` before the commit
+        (so other processes get them in commit order, and this one knows when it has caught up)."""
         results = store_messages(requests)
         created = [r for r in results if r.get("created")]
         if created and self.bus.announce_in_transaction:
-            self.bus.announce_in_transaction([(events.new_message(r["message"]), r["member_ids"]) for r in created])
+            self.bus.announce_in_transaction([(events.new_message(r["message"]), r["member_ids"]) for r in created],
+                                             token)
         return results
 
-    async def _store_alone(self, request):
+    async def _store_alone(self, item):
+        request = item[0]
+        token = self.bus.next_batch_token()
         try:
-            return (await db_call(self._store, [request]))[0]
+            result = (await db_call(self._store, [request], token))[0]
         except AppError as exc:
-            return {"error": exc}
+            result = {"error": exc}
         except DatabaseUnavailable as exc:
-            return {"error": unavailable_error(exc, "message not stored")}
+            result = {"error": unavailable_error(exc, "message not stored")}
         except Exception:
             logger.exception("Message from user %s to chat %s could not be stored",
                              request["sender_id"], request["chat_id"])
-            return {"error": AppError(500, "internal_error", "Message not stored")}
+            result = {"error": AppError(500, "internal_error", "Message not stored")}
+        await self._deliver([item], [result], token)
 
     def _publish(self, result, origin):
         if "error" in result:

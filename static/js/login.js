@@ -1,5 +1,9 @@
 // The login form: posts through fetch so the access token can be kept at localStorage.access_token.
-import { storeToken } from './api.js';
+import { clearTokens, storeToken } from './api.js';
+
+// Reaching the login page means this browser has no session (logged out, expired, or revoked):
+// forget any access token left behind, even one a logout click could not clear before navigating.
+clearTokens();
 
 const form = document.getElementById('login-form');
 const errorBox = form.querySelector('[data-testid="login-error"]');
