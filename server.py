@@ -71,6 +71,8 @@ SETTINGS = [
      "seconds a WebSocket without a token may take to send its auth frame before 1008"),
     ("ws_max_frame_bytes", "CM_WS_MAX_FRAME_BYTES", 64 * 1024, int, "largest incoming frame; bigger closes with 1009"),
     ("max_body_bytes", "CM_MAX_BODY_BYTES", 1024 * 1024, int, "largest JSON request body; bigger gets 413"),
+    ("max_upload_bytes", "CM_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, int,
+     "largest file upload (POST /api/files); bigger gets 413"),
     ("write_batch_max", "CM_WRITE_BATCH_MAX", 256, int, "most messages committed in one transaction"),
     ("backplane", "CM_BACKPLANE", "auto", str,
      "how processes share events: auto (postgres on PostgreSQL), local (this process only) or postgres"),

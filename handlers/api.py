@@ -6,7 +6,7 @@ import tornado.web
 
 from handlers.base import SESSION_COOKIE, ApiHandler, session_cookie
 from handlers.realtime import events
-from models import chats, messages, storage, users
+from models import chats, messages, search, storage, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 
@@ -207,7 +207,8 @@ class MessagesHandler(ApiHandler):
     async def post(self, chat_id):
         body = self.json_body()
         result = await self.state.writer.send(self.current_user["id"], self.path_id(chat_id), body.get("text"),
-                                              body.get("client_msg_id"), reply_to=body.get("reply_to"))
+                                              body.get("client_msg_id"), reply_to=body.get("reply_to"),
+                                              file_ids=body.get("file_ids"))
         if "error" in result:
             raise result["error"]
         self.send_json(result["message"], 201 if result["created"] else 200)
@@ -261,6 +262,16 @@ class UpdatesHandler(ApiHandler):
         changed_since = self.query_time("changed_since")
         self.send_json(await db_call(messages.catch_up, self.current_user["id"], after_id, min(limit, 1000),
                                      changed_since))
+
+
+class SearchHandler(ApiHandler):
+    async def get(self):
+        q = self.get_query_argument("q", "")
+        if not q.strip():
+            raise AppError(400, "invalid_query", "Query parameter 'q' is required", field="q")
+        chat_id = self.query_int("chat_id")
+        limit = self.query_int("limit", 20, minimum=1)
+        self.send_json(await db_call(search.search, self.current_user["id"], q, chat_id, limit))
 
 
 class NotFoundHandler(ApiHandler):

@@ -7,7 +7,7 @@ import types
 import jinja2
 import tornado.web
 
-from handlers import api, diagnostics, metrics, pages, ws
+from handlers import api, diagnostics, files, metrics, pages, ws
 from handlers.bundle import ROOT, VERSION
 from handlers.realtime.backplane import PostgresBus
 from handlers.realtime.bus import LocalBus
@@ -78,6 +78,10 @@ def make_app(config):
         (r"/api/messages/(\d+)", api.MessageHandler),
         (r"/api/messages/(\d+)/reactions/([^/]+)", api.ReactionHandler),
         (r"/api/updates", api.UpdatesHandler),
+        (r"/api/search", api.SearchHandler),
+        (r"/api/files", files.UploadHandler),
+        (r"/api/files/(\d+)", files.FileHandler),
+        (r"/api/files/(\d+)/thumbnail", files.ThumbnailHandler),
         (r"/api/.*", api.NotFoundHandler),
     ]
     app = tornado.web.Application(

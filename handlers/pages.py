@@ -19,10 +19,11 @@ JS_DIR = resource("static", "js")
 APP_MODULES = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not n.startswith("diagnostics"))
 
 
-def page_limits():
+def page_limits(config):
     """Limits the server enforces, for the pages' ``data-`` attributes: the browser keeps no copy of them."""
     return {"max_text": messages.MAX_TEXT, "max_client_msg_id": messages.MAX_CLIENT_MSG_ID,
-            "max_title": chats.MAX_TITLE, "min_password": users.MIN_PASSWORD}
+            "max_title": chats.MAX_TITLE, "min_password": users.MIN_PASSWORD,
+            "max_upload_bytes": config["max_upload_bytes"]}
 
 
 class PageHandler(BaseHandler):
@@ -45,7 +46,7 @@ class PageHandler(BaseHandler):
             "img-src 'self' data:", f"connect-src 'self' ws://{host} wss://{host}",
             "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"]))
         self.set_header("Cache-Control", "no-store")
-        self.render_page(template, csp_nonce=nonce, import_map=self.import_map(), limits=page_limits(), **context)
+        self.render_page(template, csp_nonce=nonce, import_map=self.import_map(), limits=page_limits(self.config), **context)
 
     def import_map(self):
         """``/static/js/x.js`` -> ``static_url('js/x.js')`` so modules imported by modules are cache-busted too."""

@@ -215,7 +215,8 @@ class ChatSocket(WebSocketHandler):
 
     async def frame_send_message(self, frame):
         stored = self.state.writer.send(self.user_id, frame.get("chat_id"), frame.get("text"),
-                                        frame.get("client_msg_id"), origin=self, reply_to=frame.get("reply_to"))
+                                        frame.get("client_msg_id"), origin=self, reply_to=frame.get("reply_to"),
+                                        file_ids=frame.get("file_ids"))
         task = asyncio.ensure_future(self._await_stored(stored, frame.get("client_msg_id")))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)

@@ -8,7 +8,7 @@ import datetime
 
 import peewee
 
-from models import mentions, reactions
+from models import files, mentions, reactions
 from models.clock import iso, utcnow
 from models.db import BaseModel, db, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
@@ -58,16 +58,25 @@ def message_dict(message, reply_to=None, reactions_list=(), mention_ids=()):
         "reply_to": reply_to,
         "reactions": list(reactions_list),
         "mentions": list(mention_ids),
+        "files": [],
     }
 
 
 def message_dicts(rows):
-    """Wire forms of stored messages (sender joined) with replies, reactions and mentions: three queries."""
+    """Wire forms of stored messages (sender joined) with replies, reactions, mentions and files: four queries."""
     ids = [m.id for m in rows]
     quoted = quotes({m.reply_to_id for m in rows if m.reply_to_id})
     reacted, mentioned = reactions.reactions_for(ids), mentions.mentions_for(ids)
-    return [message_dict(m, quoted.get(m.reply_to_id), reacted.get(m.id, ()), mentioned.get(m.id, ()))
-            for m in rows]
+    return with_files([message_dict(m, quoted.get(m.reply_to_id), reacted.get(m.id, ()), mentioned.get(m.id, ()))
+                       for m in rows])
+
+
+def with_files(messages):
+    """Message dicts with their ``files`` filled in (one query); deleted messages keep none."""
+    found = files.files_of([m["id"] for m in messages if not m["deleted"]])
+    for message in messages:
+        message["files"] = found.get(message["id"], [])
+    return messages
 
 
 def quotes(message_ids):
@@ -83,8 +92,13 @@ def clean_reply_to(value):
     return None if value is None else check_id(value, "reply_to")
 
 
-def clean_text(text):
-    """Trimmed text within the limits, or the contract's error codes."""
+def clean_text(text, allow_empty=False):
+    """Trimmed text within the limits, or the contract's error codes.
+
+    ``allow_empty``: a message carrying files may have no text.
+    """
+    if allow_empty and (text is None or (isinstance(text, str) and not text.strip())):
+        return ""
     if text is None:
         raise invalid("missing_field", "Field 'text' is required", field="text")
     if not isinstance(text, str):
@@ -165,8 +179,13 @@ def store_messages(requests):
                                              f"Message {r['reply_to']} is not a message of this chat",
                                              field="reply_to")})
             continue
+        refused = files.check_attachable(r["sender_id"], r.get("file_ids"))
+        if refused:
+            results.append({"error": refused})
+            continue
         message = Message(chat=r["chat_id"], sender=r["sender_id"], text=r["text"],
                           client_msg_id=r.get("client_msg_id"), created_at=now, reply_to_id=r.get("reply_to"))
+        message.file_ids = r.get("file_ids") or []
         if r.get("client_msg_id"):
             already[dedupe] = message
         new_messages.append(message)
@@ -186,6 +205,7 @@ def store_messages(requests):
             message.id = message_id
             touched[message.chat_id] = now
             senders_by_chat.setdefault(message.chat_id, {})[message.sender_id] = message_id
+        files.attach([(m.id, m.file_ids) for m in new_messages if m.file_ids])
     mentioned = mentions.record([(m.id, m.chat_id, m.text) for m in new_messages])
     quoted = quotes({m.reply_to_id for m in new_messages if m.reply_to_id})
 
@@ -196,6 +216,8 @@ def store_messages(requests):
             message.sender = names[message.sender_id]
             result["message"] = message_dict(message, quoted.get(message.reply_to_id), (),
                                              mentioned.get(message.id, ()))
+            if message.file_ids:
+                with_files([result["message"]])
         elif isinstance(message, Message):  # a retry: the stored message as it is now
             result["message"] = message_dicts([message])[0]
     for chat_id, when in touched.items():

@@ -225,7 +225,8 @@ def test_unsent_messages_survive_a_reload_and_are_delivered_once(ui_server, new_
 
     kept = outbox(page, uid)
     assert [e["text"] for e in kept] == ["Failed before the reload", "Queued before the reload"]
-    assert all(set(e) == {"client_msg_id", "chat_id", "text", "created_at", "state", "error", "fatal", "quote"}
+    assert all(set(e) == {"client_msg_id", "chat_id", "text", "files", "created_at", "state", "error", "fatal",
+                          "quote"}
                for e in kept)
     assert [e["state"] for e in kept] == ["failed", "queued"]
     token = page.evaluate("localStorage.getItem('access_token')")

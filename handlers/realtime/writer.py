@@ -16,6 +16,7 @@ from handlers.realtime import events
 from models import storage
 from models.db import DatabaseUnavailable, db_call, unavailable_error
 from models.errors import AppError
+from models.files import clean_file_ids
 from models.messages import clean_client_msg_id, clean_reply_to, clean_text, store_messages
 from models.validate import check_id
 
@@ -36,7 +37,7 @@ class MessageWriter:
     def backlog(self):
         return len(self._queue)
 
-    def send(self, sender_id, chat_id, text, client_msg_id=None, origin=None, reply_to=None):
+    def send(self, sender_id, chat_id, text, client_msg_id=None, origin=None, reply_to=None, file_ids=None):
         """The one way in for a message, from REST and WebSocket alike.
 
         Takes one send from the sender's rate budget and cleans the input (both
@@ -45,11 +46,15 @@ class MessageWriter:
         ``{"error": AppError}`` when it was not stored, set once it is
         committed and published.  ``origin`` is the sending connection: it gets
         ``message_ack`` in order with everything else it receives, and no
-        ``new_message`` copy.  ``reply_to``: the id of the message this one answers.
+        ``new_message`` copy.  ``reply_to``: the id of the message this one answers; ``file_ids``:
+        files the sender uploaded (the text may then be empty).
         """
         self.limiter.check(sender_id)
-        request = {"sender_id": sender_id, "chat_id": check_id(chat_id, "chat_id"), "text": clean_text(text),
-                   "client_msg_id": clean_client_msg_id(client_msg_id), "reply_to": clean_reply_to(reply_to)}
+        file_ids = clean_file_ids(file_ids)
+        request = {"sender_id": sender_id, "chat_id": check_id(chat_id, "chat_id"),
+                   "text": clean_text(text, allow_empty=bool(file_ids)),
+                   "client_msg_id": clean_client_msg_id(client_msg_id), "reply_to": clean_reply_to(reply_to),
+                   "file_ids": file_ids}
         future = asyncio.get_running_loop().create_future()
         self._queue.append((request, origin, future))
         if self._drainer is None or self._drainer.done():

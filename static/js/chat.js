@@ -4,6 +4,7 @@ import { api, startSession, wireLogout } from './api.js';
 import { ConnectionBanner } from './banner.js';
 import { CatchUp } from './catchup.js';
 import { ChatList } from './chatlist.js';
+import { Attachments } from './attachments.js';
 import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
 import { MembersDialog, NewChatDialog } from './dialogs.js';
@@ -14,6 +15,7 @@ import { Notifier } from './notify.js';
 import { Outbox } from './outbox.js';
 import { ReactionPicker } from './reactions.js';
 import { ReplyBar } from './replies.js';
+import { MessageSearch } from './search.js';
 import { Socket } from './socket.js';
 import { TypingLine } from './typing.js';
 
@@ -57,9 +59,14 @@ new MentionPicker($('composer-form'), $('composer-input'), {
   members: () => (list.get(view.id)?.members || []).filter((m) => m.id !== me.id),
 });
 const typing = new TypingLine($('typing'));
+const attachments = new Attachments(
+  { tray: $('attachment-tray'), button: $('attach-button'), input: $('attach-input'), dropZone: $('conversation') },
+  { maxBytes: Number(root.dataset.maxUploadBytes), onError: (text) => composer.showError(text, 6000),
+    onChange: () => {} });
 const composer = new Composer(
   { form: $('composer-form'), input: $('composer-input'), error: $('composer-error'), counter: $('composer-counter') },
-  { maxText, onSend: send, onTyping: () => view.id && socket.send({ type: 'typing', chat_id: view.id }) });
+  { maxText, attachments, onSend: send,
+    onTyping: () => view.id && socket.send({ type: 'typing', chat_id: view.id }) });
 const view = new Conversation(
   { panel: $('conversation'), empty: $('pane-empty'), title: $('chat-title'), subtitle: $('chat-subtitle'),
     membersButton: $('members-button') },
@@ -260,9 +267,9 @@ function updateTitle() {
   notifier.title(list.totalUnread());
 }
 
-function send(text) {
+function send(text, files) {
   if (!view.id) return false;
-  outbox.add(view.id, text, replyBar.take());
+  outbox.add(view.id, text, { quote: replyBar.take(), files });
   pane.render({ toBottom: true });
   return true;
 }
@@ -319,6 +326,15 @@ $('new-chat-button').addEventListener('click', () => newChat.open());
 $('empty-new-chat').addEventListener('click', () => newChat.open());
 $('members-button').addEventListener('click', () => members.open(view.id));
 $('chat-filter').addEventListener('input', (event) => list.filter(event.target.value));
+new MessageSearch(
+  { form: $('search-form'), input: $('message-search'), scope: $('search-scope'), results: $('search-results'),
+    chatList: $('chat-list-wrap') },
+  { openChatId: () => view.id, chatTitle: (id) => list.get(id)?.title || `Chat ${id}`,
+    onPick: (chatId, messageId) => {
+      view.open(chatId);
+      location.hash = `#/chat/${chatId}`;
+      pane.reveal(messageId);
+    } });
 window.addEventListener('hashchange', () => {
   replyBar.take(); // a reply belongs to the chat it was started in
   if (catchUp.synced) view.route();

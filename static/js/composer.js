@@ -4,7 +4,10 @@ const TYPING_EVERY = 2_500;
 const COUNTER_FROM = 0.9; // the counter shows from this share of the limit
 
 export class Composer {
-  /** els: {form, input, error, counter}; opts: {maxText (served by the page), onSend(text) -> bool, onTyping()}. */
+  /**
+   * els: {form, input, error, counter}; opts: {maxText (served by the page), onSend(text, files) -> bool,
+   * onTyping(), attachments (an Attachments, optional)}.
+   */
   constructor(els, opts) {
     Object.assign(this, els);
     this.opts = opts;
@@ -20,6 +23,7 @@ export class Composer {
       }
     });
     this.input.addEventListener('input', () => this.changed());
+    this.input.addEventListener('paste', (event) => opts.attachments?.paste(event));
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.submit();
@@ -53,7 +57,13 @@ export class Composer {
 
   submit() {
     const text = this.input.value.trim();
-    if (!text) {
+    const attachments = this.opts.attachments;
+    if (attachments?.uploading()) {
+      this.showError('Wait until the files are uploaded (or remove them).', 4000);
+      return;
+    }
+    const files = attachments ? attachments.ready() : [];
+    if (!text && !files.length) {
       this.showError('Type a message before sending.', 4000);
       return;
     }
@@ -62,7 +72,8 @@ export class Composer {
         + `the limit is ${this.maxText.toLocaleString()}. Shorten it or split it.`);
       return;
     }
-    if (this.opts.onSend(text)) {
+    if (this.opts.onSend(text, files)) {
+      attachments?.clear();
       this.input.value = '';
       this.drafts.delete(this.chatId);
       this.lastTyping = 0;

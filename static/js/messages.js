@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { avatar, dayKey, formatDay, formatTime, h, linkify, syncChildren } from './dom.js';
 import { MessageEditing } from './editing.js';
+import { filesView } from './files.js';
 import { mentionText } from './mentions.js';
 import { reactionChips } from './reactions.js';
 import { quoteNode, quoteOf } from './replies.js';
@@ -92,6 +93,29 @@ export class MessagePane {
     this.render({ keepBottomDistance: Boolean(beforeId), toBottom: !beforeId });
     if (!beforeId) this.opts.onLoaded(this.newestId());
     if (this.hasMore && this.scroller.scrollHeight <= this.scroller.clientHeight) this.loadOlder();
+  }
+
+  /** Scroll to a message of the open chat (loading older pages until it is there) and mark it a moment. */
+  async reveal(messageId) {
+    const generation = this.generation;
+    for (let pages = 0; generation === this.generation && pages < 200;) {
+      if (this.byId.has(messageId)) {
+        const node = this.list.querySelector(`[data-message-id="${messageId}"]`);
+        node.scrollIntoView({ block: 'center' });
+        node.classList.add('found');
+        setTimeout(() => node.classList.remove('found'), 2500);
+        return true;
+      }
+      if (this.loading) {
+        await new Promise((resolve) => { setTimeout(resolve, 50); });
+      } else if (this.hasMore && this.nextBeforeId) {
+        pages += 1;
+        await this.load(this.nextBeforeId);
+      } else {
+        return false; // deleted meanwhile, or not in this chat
+      }
+    }
+    return false;
   }
 
   loadOlder() {
@@ -236,6 +260,7 @@ export class MessagePane {
     const confirming = own ? this.editing.confirmingFor(message.id) : null;
     const mentionsMe = (message.mentions || []).includes(this.opts.me.id);
     const signature = JSON.stringify([message.id, message.text, message.edited_at, state, message.error, grouped,
+      (message.files || []).map((f) => f.id),
       editor && [editor.error, editor.busy], confirming && [confirming.error, confirming.busy],
       message.reply_to, message.reactions, message.mentions]);
     if (node.dataset.signature === signature) return node;
@@ -268,6 +293,7 @@ export class MessagePane {
           message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, '(edited)') : null),
         message.reply_to ? quoteNode(message.reply_to, (id) => this.jumpTo(id)) : null,
         body,
+        editor ? null : filesView(message.files),
         confirming ? this.editing.confirmBox(confirming) : null,
         chips,
         this.statusLine(message, state)),

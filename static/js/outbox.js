@@ -4,7 +4,7 @@
 import { randomId } from './dom.js';
 
 const ACK_TIMEOUT = 15_000;
-const STORED_FIELDS = ['client_msg_id', 'chat_id', 'text', 'created_at', 'state', 'error', 'fatal', 'quote'];
+const STORED_FIELDS = ['client_msg_id', 'chat_id', 'text', 'files', 'created_at', 'state', 'error', 'fatal', 'quote'];
 
 export class Outbox {
   /**
@@ -33,9 +33,9 @@ export class Outbox {
     return this.all().filter((entry) => entry.chat_id === chatId);
   }
 
-  /** A new message for ``chatId`` (a reply when ``quote`` is given), sent at once if the socket is open. */
-  add(chatId, text, quote = null) {
-    const entry = { client_msg_id: randomId(), chat_id: chatId, text, created_at: new Date().toISOString(),
+  /** A new message for ``chatId`` (a reply when ``quote`` is given, with uploaded ``files``), sent at once if the socket is open. */
+  add(chatId, text, { quote = null, files = [] } = {}) {
+    const entry = { client_msg_id: randomId(), chat_id: chatId, text, files, created_at: new Date().toISOString(),
       state: 'queued', error: null, fatal: false, timer: null, quote };
     this.entries.set(entry.client_msg_id, entry);
     this.transmit(entry);
@@ -44,8 +44,10 @@ export class Outbox {
   /** Send (or resend, with the same client_msg_id) over the socket; queued while offline. */
   transmit(entry) {
     clearTimeout(entry.timer);
+    const files = entry.files || [];
     const sent = this.opts.send({ type: 'send_message', chat_id: entry.chat_id, text: entry.text,
-      client_msg_id: entry.client_msg_id, ...(entry.quote ? { reply_to: entry.quote.id } : {}) });
+      client_msg_id: entry.client_msg_id, ...(entry.quote ? { reply_to: entry.quote.id } : {}),
+      ...(files.length ? { file_ids: files.map((f) => f.id) } : {}) });
     entry.state = sent ? 'pending' : 'queued';
     entry.error = null;
     entry.fatal = false;

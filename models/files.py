@@ -1,0 +1,202 @@
+"""Uploaded files: stored in the database in chunks, shared by attaching them to messages.
+
+The bytes live in ``file_chunks`` (CHUNK_BYTES each), so every process on one
+PostgreSQL serves every file, backups hold them, and neither upload nor
+download ever needs a whole file in memory.  Who may read a file: its
+uploader, members of a chat where a live message carries it, and
+administrators; a deleted message hides its files from everyone else.
+"""
+import io
+import re
+
+import peewee
+from PIL import Image, ImageOps
+
+from models.clock import utcnow
+from models.db import BaseModel
+from models.errors import AppError, invalid, not_found
+from models.memberships import Membership
+from models.users import User
+
+CHUNK_BYTES = 256 * 1024
+MAX_FILES_PER_MESSAGE = 10
+MAX_NAME = 255
+THUMBNAIL_PX = 320
+MAX_IMAGE_PIXELS = 50_000_000  # larger images (or decompression bombs) are kept as plain files
+INLINE_IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
+
+
+class StoredFile(BaseModel):
+    uploader = peewee.ForeignKeyField(User, on_delete="CASCADE")
+    name = peewee.CharField(max_length=MAX_NAME)
+    size = peewee.BigIntegerField()
+    content_type = peewee.CharField(max_length=127)
+    is_image = peewee.BooleanField(default=False)
+    thumbnail = peewee.BlobField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "files"
+
+
+class FileChunk(BaseModel):
+    file = peewee.ForeignKeyField(StoredFile, on_delete="CASCADE")
+    seq = peewee.IntegerField()
+    data = peewee.BlobField()
+
+    class Meta:
+        table_name = "file_chunks"
+        primary_key = peewee.CompositeKey("file", "seq")
+
+
+class MessageFile(BaseModel):
+    message = peewee.DeferredForeignKey("Message", on_delete="CASCADE")
+    file = peewee.ForeignKeyField(StoredFile, on_delete="CASCADE")
+    position = peewee.SmallIntegerField()
+
+    class Meta:
+        table_name = "message_files"
+        primary_key = peewee.CompositeKey("message", "file")
+
+
+def file_dict(stored):
+    url = f"/api/files/{stored.id}"
+    return {"id": stored.id, "name": stored.name, "size": stored.size, "content_type": stored.content_type,
+            "url": url, "thumbnail_url": url + "/thumbnail" if stored.is_image else None}
+
+
+def clean_name(name):
+    """A file name without path parts or control characters, never empty."""
+    name = re.sub(r"[\x00-\x1f\x7f]", "", (name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return name[:MAX_NAME] or "file"
+
+
+def clean_content_type(value):
+    value = (value or "").split(";", 1)[0].strip().lower()
+    return value if _CONTENT_TYPE.match(value) else "application/octet-stream"
+
+
+def clean_file_ids(value):
+    """``file_ids`` of a send: a list of up to 10 distinct ids (None when absent)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                              for v in value):
+        raise invalid("invalid_field", "file_ids must be a list of file ids", field="file_ids")
+    if len(value) > MAX_FILES_PER_MESSAGE:
+        raise invalid("too_many_files", f"A message carries at most {MAX_FILES_PER_MESSAGE} files",
+                      field="file_ids", limit=MAX_FILES_PER_MESSAGE)
+    return list(dict.fromkeys(value))
+
+
+def inspect_image(source):
+    """``(content_type, thumbnail bytes)`` when ``source`` is a PNG/JPEG/GIF/WebP image, else ``(None, None)``.
+
+    The thumbnail fits in THUMBNAIL_PX, has EXIF orientation applied and carries
+    no metadata (a fresh image is encoded).  CPU work: run it off the loop.
+    """
+    try:
+        with Image.open(source) as image:
+            kind = INLINE_IMAGE_TYPES.get(image.format)
+            if kind is None or image.width * image.height > MAX_IMAGE_PIXELS:
+                return None, None
+            image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # JPEG: decode at a smaller scale
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            has_alpha = upright.mode in ("RGBA", "LA", "P")
+            clean = Image.new("RGBA" if has_alpha else "RGB", upright.size)
+            clean.paste(upright.convert(clean.mode))
+            out = io.BytesIO()
+            if has_alpha:
+                clean.save(out, "PNG", optimize=True)
+            else:
+                clean.save(out, "JPEG", quality=80)
+            return kind, out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        return None, None
+
+
+def store_file(uploader_id, name, content_type, source, length, thumbnail=None):
+    """Copy ``length`` bytes from the open file ``source`` (at its current position) into the database."""
+    stored = StoredFile.create(uploader=uploader_id, name=clean_name(name), size=length,
+                               content_type=clean_content_type(content_type),
+                               is_image=thumbnail is not None, thumbnail=thumbnail)
+    seq, left = 0, length
+    while left > 0:
+        data = source.read(min(CHUNK_BYTES, left))
+        if not data:
+            raise AppError(400, "invalid_upload", "The upload ended early")
+        FileChunk.insert(file=stored.id, seq=seq, data=data).execute()
+        seq, left = seq + 1, left - len(data)
+    return file_dict(stored)
+
+
+def readable_file(user, file_id):
+    """The file's metadata dict for ``user`` (a dict with id and is_admin), or 404."""
+    stored = StoredFile.get_or_none(StoredFile.id == file_id)
+    if stored is None or not (user.get("is_admin") or _may_read(user["id"], stored)):
+        raise not_found("file", file_id)
+    return {**file_dict(stored), "is_image": stored.is_image, "chunks": _chunk_count(stored.size)}
+
+
+def _may_read(user_id, stored):
+    Message = MessageFile.message.rel_model  # models.messages imports this module, not the other way round
+    shares = list(MessageFile.select(Message.chat, Message.deleted_at)
+                  .join(Message, on=MessageFile.message == Message.id)
+                  .where(MessageFile.file == stored.id).tuples())
+    live_chats = {chat_id for chat_id, deleted_at in shares if deleted_at is None}
+    if stored.uploader_id == user_id and (live_chats or not shares):
+        return True
+    return bool(live_chats) and Membership.select().where(
+        (Membership.user == user_id) & Membership.chat.in_(live_chats)).exists()
+
+
+def _chunk_count(size):
+    return (size + CHUNK_BYTES - 1) // CHUNK_BYTES
+
+
+def read_chunk(file_id, seq):
+    row = FileChunk.select(FileChunk.data).where((FileChunk.file == file_id) & (FileChunk.seq == seq)).first()
+    return bytes(row.data) if row else b""
+
+
+def read_thumbnail(user, file_id):
+    readable_file(user, file_id)
+    thumbnail = StoredFile.select(StoredFile.thumbnail).where(StoredFile.id == file_id).scalar()
+    if thumbnail is None:
+        raise not_found("thumbnail", file_id)
+    return bytes(thumbnail)
+
+
+def check_attachable(sender_id, file_ids):
+    """None when every file exists and was uploaded by the sender, else the AppError to answer."""
+    if not file_ids:
+        return None
+    mine = {f for (f,) in StoredFile.select(StoredFile.id).where(
+        StoredFile.id.in_(file_ids) & (StoredFile.uploader == sender_id)).tuples()}
+    missing = [f for f in file_ids if f not in mine]
+    if missing:
+        return invalid("file_not_found", f"File {missing[0]} does not exist or was not uploaded by you",
+                       field="file_ids")
+    return None
+
+
+def attach(pairs):
+    """Link files to new messages: ``pairs`` is [(message_id, [file ids])]."""
+    rows = [{"message": m, "file": f, "position": i} for m, ids in pairs for i, f in enumerate(ids)]
+    if rows:
+        MessageFile.insert_many(rows).execute()
+
+
+def files_of(message_ids):
+    """{message id: [file dicts]} in one query."""
+    found = {m: [] for m in message_ids}
+    if message_ids:
+        columns = (StoredFile.id, StoredFile.name, StoredFile.size, StoredFile.content_type, StoredFile.is_image)
+        query = (StoredFile.select(*columns, MessageFile.message.alias("message_id"))
+                 .join(MessageFile, on=MessageFile.file == StoredFile.id)
+                 .where(MessageFile.message.in_(message_ids)).order_by(MessageFile.position).objects())
+        for stored in query:
+            found[stored.message_id].append(file_dict(stored))
+    return found
