@@ -13,7 +13,7 @@ import { MentionPicker } from './mentions.js';
 import { MessagePane } from './messages.js';
 import { Notifier } from './notify.js';
 import { Outbox } from './outbox.js';
-import { ReactionPicker } from './reactions.js';
+import { Reactions } from './reactions.js';
 import { ReplyBar } from './replies.js';
 import { MessageSearch } from './search.js';
 import { Socket } from './socket.js';
@@ -50,11 +50,10 @@ const pane = new MessagePane(
       replyBar.set(message);
       pane.render(); // the bar took room: stay at the bottom if the list was there
     },
-    onPickReaction: (message, anchor) => reactionPicker.open(anchor, (emoji) => react(message, emoji, true)),
-    onReact: react,
+    onPickReaction: (message, anchor) => reactions.pick(message, anchor),
+    onReact: (message, emoji, add) => reactions.toggle(message, emoji, add),
   });
 const replyBar = new ReplyBar($('reply-bar'), $('composer-input'));
-const reactionPicker = new ReactionPicker();
 new MentionPicker($('composer-form'), $('composer-input'), {
   members: () => (list.get(view.id)?.members || []).filter((m) => m.id !== me.id),
 });
@@ -63,6 +62,9 @@ const attachments = new Attachments(
   { tray: $('attachment-tray'), button: $('attach-button'), input: $('attach-input'), dropZone: $('conversation') },
   { maxBytes: Number(root.dataset.maxUploadBytes), onError: (text) => composer.showError(text, 6000),
     onChange: () => {} });
+const reactions = new Reactions({
+  onSaved: (list) => pane.setReactions(list), onError: (text) => composer.showError(text, 5000),
+});
 const composer = new Composer(
   { form: $('composer-form'), input: $('composer-input'), error: $('composer-error'), counter: $('composer-counter') },
   { maxText, attachments, onSend: send,
@@ -272,16 +274,6 @@ function send(text, files) {
   outbox.add(view.id, text, { quote: replyBar.take(), files });
   pane.render({ toBottom: true });
   return true;
-}
-
-/** Add or remove my reaction; the answer is the message's new list. */
-async function react(message, emoji, add) {
-  const path = `/api/messages/${message.id}/reactions/${encodeURIComponent(emoji)}`;
-  try {
-    pane.setReactions(await api(add ? 'PUT' : 'DELETE', path));
-  } catch (error) {
-    composer.showError(`Reaction not saved: ${error.message}`, 5000);
-  }
 }
 
 /** The user gives up on a failed message. */

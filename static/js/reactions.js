@@ -1,5 +1,6 @@
 // Reactions: the chips under a message (count, highlighted when yours, who reacted in the tooltip;
 // a click toggles yours) and the picker (common emoji plus free entry).
+import { api } from './api.js';
 import { h } from './dom.js';
 
 export const COMMON = ['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '✅'];
@@ -86,5 +87,27 @@ export class ReactionPicker {
     this.node.hidden = true;
     if (this.anchor && this.anchor.isConnected) this.anchor.focus();
     this.anchor = null;
+  }
+}
+
+/** Saving reactions: ``toggle`` adds or removes mine; ``onSaved(list)`` gets the message's new list. */
+export class Reactions {
+  constructor({ onSaved, onError }) {
+    this.picker = new ReactionPicker();
+    this.onSaved = onSaved;
+    this.onError = onError;
+  }
+
+  pick(message, anchor) {
+    this.picker.open(anchor, (emoji) => this.toggle(message, emoji, true));
+  }
+
+  async toggle(message, emoji, add) {
+    const path = `/api/messages/${message.id}/reactions/${encodeURIComponent(emoji)}`;
+    try {
+      this.onSaved(await api(add ? 'PUT' : 'DELETE', path));
+    } catch (error) {
+      this.onError(`Reaction not saved: ${error.message}`);
+    }
   }
 }
