@@ -2,9 +2,7 @@
 import asyncio
 import logging
 
-import tornado.web
-
-from handlers.base import SESSION_COOKIE, ApiHandler, session_cookie
+from handlers.base import SESSION_COOKIE, ApiHandler, BaseHandler, session_cookie
 from handlers.realtime import events
 from models import chats, messages, search, storage, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
@@ -53,7 +51,7 @@ class RefreshHandler(ApiHandler):
         token = self.field(body, "refresh_token", str, required=False)
         from_cookie = token is None
         if from_cookie:
-            tornado.web.RequestHandler.check_xsrf_cookie(self)
+            BaseHandler.check_xsrf_cookie(self)
             token = session_cookie(self) or ""
         session = await db_call(users.rotate_session, token, self.config["refresh_token_ttl"])
         payload = self.token_payload(session)
@@ -63,7 +61,7 @@ class RefreshHandler(ApiHandler):
             refresh = payload.pop("refresh_token")
             payload.pop("refresh_expires_in")
             if from_cookie and refresh is not None:
-                self.set_session_cookie(refresh)
+                self.set_session_cookie(session["session_id"], refresh)
         self.send_json(payload)
 
 
@@ -206,9 +204,10 @@ class MessagesHandler(ApiHandler):
 
     async def post(self, chat_id):
         body = self.json_body()
-        result = await self.state.writer.send(self.current_user["id"], self.path_id(chat_id), body.get("text"),
+        stored = await self.state.writer.send(self.current_user["id"], self.path_id(chat_id), body.get("text"),
                                               body.get("client_msg_id"), reply_to=body.get("reply_to"),
                                               file_ids=body.get("file_ids"))
+        result = await stored
         if "error" in result:
             raise result["error"]
         self.send_json(result["message"], 201 if result["created"] else 200)

@@ -14,7 +14,7 @@ from handlers.realtime.bus import LocalBus
 from handlers.realtime.hub import Hub
 from handlers.realtime.writer import MessageWriter
 from handlers.redact import redact_uri
-from handlers.throttle import LoginThrottle, SendRateLimiter
+from handlers.throttle import make_limiters
 from models import users
 from models.db import db_call
 
@@ -31,12 +31,16 @@ def log_request(handler):
           handler.request.remote_ip, 1000.0 * handler.request.request_time())
 
 
+def on_postgres(config):
+    """Several processes may share this database (only PostgreSQL serves more than one)."""
+    return config["database_url"].startswith(("postgres://", "postgresql"))
+
+
 def make_bus(config):
     """In-process delivery, or PostgreSQL LISTEN/NOTIFY when processes share a PostgreSQL database."""
     kind = config["backplane"]
-    on_postgres = config["database_url"].startswith(("postgres://", "postgresql"))
-    if kind == "postgres" or (kind == "auto" and on_postgres):
-        if not on_postgres:
+    if kind == "postgres" or (kind == "auto" and on_postgres(config)):
+        if not on_postgres(config):
             raise SystemExit("--backplane postgres needs a PostgreSQL DATABASE_URL")
         return PostgresBus(config["database_url"])
     if kind not in ("auto", "local"):
@@ -48,12 +52,11 @@ def make_app(config):
     """Build the application from a settings dict (see ``server.SETTINGS``)."""
     bus = make_bus(config)
     hub = Hub(bus, presence_grace=config["presence_grace"], on_offline=_record_last_seen)
+    throttle, send_limiter = make_limiters(config, shared=on_postgres(config))
     state = types.SimpleNamespace(
         config=config, version=VERSION, bus=bus, hub=hub,
-        writer=MessageWriter(bus, SendRateLimiter(config["message_rate"], config["message_burst"]),
-                             config["write_batch_max"]),
-        throttle=LoginThrottle(config["login_max_failures"], config["login_max_failures_per_address"],
-                               config["login_window"]),
+        writer=MessageWriter(bus, send_limiter, config["write_batch_max"]),
+        throttle=throttle,
         jinja=jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
                                  autoescape=True),
     )

@@ -1,10 +1,12 @@
 """Base handlers: JSON bodies with a size limit, bearer auth, one error path, Jinja rendering."""
 import http.client
 import logging
+from urllib.parse import urlsplit
 
 import orjson
 import tornado.web
 
+from handlers import xsrf
 from models import users
 from models.clock import parse_iso
 from models.db import DatabaseUnavailable, db_call, run_blocking, unavailable_error
@@ -45,10 +47,24 @@ def bearer_token(request):
     return token.strip() if scheme.lower() == "bearer" else None
 
 
+def session_cookie_parts(handler):
+    """``(session id or None, refresh token or None)`` from the signed session cookie."""
+    value = (handler.get_signed_cookie(SESSION_COOKIE) or b"").decode()
+    session_id, _, refresh = value.rpartition(":")  # a cookie set before it held the session id: token only
+    return (int(session_id) if session_id.isdigit() else None), (refresh or None)
+
+
 def session_cookie(handler):
     """The browser session's refresh token, from its signed cookie, or None."""
-    raw = handler.get_signed_cookie(SESSION_COOKIE)
-    return raw.decode() if raw else None
+    return session_cookie_parts(handler)[1]
+
+
+def origin_allowed(request, allowed_origins):
+    """A browser's Origin is this server's own or an allowed one; no Origin (not a browser) passes."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == request.host.lower() or origin.lower() in allowed_origins
 
 
 async def authenticate_token(secret, token):
@@ -81,23 +97,23 @@ class BaseHandler(tornado.web.RequestHandler):
     async def log_in(self, username, password, set_cookie=False):
         """Check credentials (throttled), open a session, return the token payload."""
         address = self.request.remote_ip
-        wait = self.state.throttle.retry_after(address, username)
+        wait = await self.state.throttle.retry_after(address, username)
         if wait:
             raise AppError(429, "too_many_attempts",
                            f"Too many failed logins. Try again in {wait} seconds.", retry_after=wait)
         candidate = await db_call(users.find_login_candidate, username)
         valid = await run_blocking(users.verify_password, candidate and candidate["password_hash"], password)
         if not (candidate and valid):
-            self.state.throttle.failed(address, username)
+            await self.state.throttle.failed(address, username)
             logger.warning("Failed login for %r from %s", username[:32], address)
             raise AppError(401, "invalid_credentials", "Wrong username or password")
         if not candidate["is_active"]:
             raise AppError(401, "user_deactivated", "This account has been deactivated")
-        self.state.throttle.succeeded(username)
+        await self.state.throttle.succeeded(username)
         session = await db_call(users.open_session, candidate["id"],
                                 self.request.headers.get("User-Agent", ""), self.config["refresh_token_ttl"])
         if set_cookie:
-            self.set_session_cookie(session["refresh_token"])
+            self.set_session_cookie(session["session_id"], session["refresh_token"])
         return self.token_payload(session)
 
     def token_payload(self, session):
@@ -108,10 +124,44 @@ class BaseHandler(tornado.web.RequestHandler):
                 "refresh_token": session["refresh_token"],
                 "refresh_expires_in": self.config["refresh_token_ttl"], "user": session["user"]}
 
-    def set_session_cookie(self, refresh_token):
-        self.set_signed_cookie(SESSION_COOKIE, refresh_token, httponly=True, samesite="Lax",
+    def set_session_cookie(self, session_id, refresh_token):
+        self.set_signed_cookie(SESSION_COOKIE, f"{session_id}:{refresh_token}", httponly=True, samesite="Lax",
                                secure=self.request.protocol == "https",
                                expires_days=self.config["refresh_token_ttl"] / 86400)
+        self._issue_xsrf(str(session_id))  # the token of the new session, for the page's next posts
+
+    # --- XSRF: a token bound to the session (see handlers/xsrf.py) --------------------
+
+    @property
+    def xsrf_token(self):
+        """This session's token, masked afresh; the ``_xsrf`` cookie is (re)set when it holds another."""
+        if getattr(self, "_xsrf_value", None) is None:
+            binding = self._xsrf_binding()
+            if xsrf.matches(self.config["secret_key"], binding, self.get_cookie(xsrf.COOKIE)):
+                self._xsrf_value = xsrf.issue(self.config["secret_key"], binding)
+            else:
+                self._issue_xsrf(binding)
+        return self._xsrf_value.encode()
+
+    def _issue_xsrf(self, binding):
+        self._xsrf_value = xsrf.issue(self.config["secret_key"], binding)
+        self.set_cookie(xsrf.COOKIE, self._xsrf_value, **self.settings.get("xsrf_cookie_kwargs", {}))
+
+    def _xsrf_binding(self):
+        return str(session_cookie_parts(self)[0] or "")
+
+    def check_xsrf_cookie(self):
+        """A cookie-authenticated post must come from this site: an Origin of ours (when the browser sends
+        one) and this session's token in the ``_xsrf`` field or the ``X-XSRFToken`` header."""
+        if not origin_allowed(self.request, self.config["allowed_origins"]):
+            raise tornado.web.HTTPError(403, "Cross-site request refused (Origin %s)"
+                                        % self.request.headers["Origin"][:80])
+        token = (self.get_argument("_xsrf", None) or self.request.headers.get("X-Xsrftoken")
+                 or self.request.headers.get("X-Csrftoken"))
+        if not token:
+            raise tornado.web.HTTPError(403, "'_xsrf' argument missing from POST")
+        if not xsrf.matches(self.config["secret_key"], self._xsrf_binding(), token):
+            raise tornado.web.HTTPError(403, "XSRF token does not belong to this session: reload the page")
 
     def set_default_headers(self):
         self.set_header("X-Content-Type-Options", "nosniff")

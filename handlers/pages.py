@@ -17,6 +17,17 @@ from models.errors import AppError
 logger = logging.getLogger(__name__)
 JS_DIR = resource("static", "js")
 APP_MODULES = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not n.startswith("diagnostics"))
+NEXT_PAGES = frozenset({"/", "/admin", "/diagnostics"})  # where the login page may send the browser on
+
+
+def safe_next(target):
+    """The page to open after logging in: one of ``NEXT_PAGES`` (query and fragment dropped), else "/".
+
+    An allow-list rather than "any local path": browsers read ``/\\host`` as
+    ``//host``, skip tabs and newlines, and a CR/LF cannot go into a header.
+    """
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    return path if path in NEXT_PAGES else "/"
 
 
 def page_limits(config):
@@ -86,8 +97,7 @@ class LoginPage(PageHandler):
         self.redirect(self._next_url())
 
     def _next_url(self):
-        target = self.get_argument("next", "/")
-        return target if target.startswith("/") and not target.startswith("//") else "/"
+        return safe_next(self.get_argument("next", "/"))
 
 
 class LogoutPage(PageHandler):

@@ -1,39 +1,65 @@
-"""Throttles kept in memory: failed logins per address and username, and message sends per user."""
+"""Failed-login throttling and the per-user send rate, in memory or shared through PostgreSQL.
+
+One process (SQLite) keeps the counts in memory.  Several processes on one
+PostgreSQL database keep them in the database (``models/limits.py``), so a
+limit holds for the whole deployment, not once per process.  Both kinds have
+the same rules and the same awaitable methods.
+"""
 import collections
 import math
 import time
 
+from models import limits
+from models.db import db_call
 from models.errors import AppError
+from models.users import normalise_username
+
+MAX_KEY_NAME = 64  # longer usernames cannot exist; cutting them keeps the keys small
 
 
-class LoginThrottle:
-    def __init__(self, max_per_user, max_per_address, window_seconds, clock=time.monotonic):
+class LoginRules:
+    """Failed logins allowed per client address and per username within a sliding window."""
+
+    def __init__(self, max_per_user, max_per_address, window_seconds):
         self.max_per_user = max_per_user
         self.max_per_address = max_per_address
         self.window = window_seconds
-        self.clock = clock
-        self._failures = collections.defaultdict(collections.deque)
-        self.failures_total = 0  # every failed login since start (for /metrics)
+        self.failures_total = 0  # failed logins this process answered since start (for /metrics)
 
-    def retry_after(self, address, username):
-        """Seconds until another attempt is allowed (0 when allowed now)."""
-        now = self.clock()
-        waits = [self._wait(("addr", address), self.max_per_address, now),
-                 self._wait(("user", (username or "").lower()), self.max_per_user, now)]
-        return max(waits)
+    def limits(self, address, username):
+        """``[(key, allowed failures)]``; the username key uses the spelling login looks users up by."""
+        return [(f"addr:{address}", self.max_per_address), (self.user_key(username), self.max_per_user)]
+
+    @staticmethod
+    def user_key(username):
+        return "user:" + normalise_username(username).replace("\x00", "")[:MAX_KEY_NAME]  # PostgreSQL text has no NUL
+
+
+class LoginThrottle(LoginRules):
+    """In memory, for one process."""
 
     MAX_KEYS = 100_000  # beyond this, expired entries are swept so memory stays bounded
 
-    def failed(self, address, username):
+    def __init__(self, max_per_user, max_per_address, window_seconds, clock=time.monotonic):
+        super().__init__(max_per_user, max_per_address, window_seconds)
+        self.clock = clock
+        self._failures = collections.defaultdict(collections.deque)
+
+    async def retry_after(self, address, username):
+        """Seconds until another attempt is allowed (0 when allowed now)."""
+        now = self.clock()
+        return max(self._wait(key, limit, now) for key, limit in self.limits(address, username))
+
+    async def failed(self, address, username):
         now = self.clock()
         self.failures_total += 1
         if len(self._failures) > self.MAX_KEYS:
             self._sweep(now)
-        for key in (("addr", address), ("user", (username or "").lower())):
+        for key, _ in self.limits(address, username):
             self._failures[key].append(now)
 
-    def succeeded(self, username):
-        self._failures.pop(("user", (username or "").lower()), None)
+    async def succeeded(self, username):
+        self._failures.pop(self.user_key(username), None)
 
     def _sweep(self, now):
         for key in [k for k, times in self._failures.items() if not times or times[-1] <= now - self.window]:
@@ -53,8 +79,22 @@ class LoginThrottle:
         return max(1, math.ceil(times[0] + self.window - now))
 
 
+class SharedLoginThrottle(LoginRules):
+    """The same rules with the failures stored in PostgreSQL, seen by every process."""
+
+    async def retry_after(self, address, username):
+        return await db_call(limits.login_wait, self.limits(address, username), self.window)
+
+    async def failed(self, address, username):
+        self.failures_total += 1
+        await db_call(limits.record_login_failure, [key for key, _ in self.limits(address, username)], self.window)
+
+    async def succeeded(self, username):
+        await db_call(limits.clear_login_failures, self.user_key(username))
+
+
 class SendRateLimiter:
-    """A token bucket per user: ``rate`` messages a second on average, bursts up to ``burst``.
+    """A token bucket per user, in memory: ``rate`` messages a second on average, bursts up to ``burst``.
 
     A rate of 0 turns it off.
     """
@@ -65,10 +105,8 @@ class SendRateLimiter:
         self.clock = clock
         self._buckets = {}  # user id -> (tokens, last refill)
 
-    def retry_after(self, user_id):
+    async def retry_after(self, user_id):
         """Take one send for ``user_id``; 0 when allowed, else seconds until one is."""
-        if not self.rate:
-            return 0
         now = self.clock()
         tokens, last = self._buckets.get(user_id, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
@@ -78,8 +116,24 @@ class SendRateLimiter:
         self._buckets[user_id] = (tokens - 1, now)
         return 0
 
-    def check(self, user_id):
+    async def check(self, user_id):
         """Take one send, or raise ``rate_limited`` (REST answers 429, the WebSocket an error frame)."""
-        wait = self.retry_after(user_id)
+        wait = await self.retry_after(user_id) if self.rate else 0
         if wait:
             raise AppError(429, "rate_limited", f"Sending too fast. Try again in {wait} s.", retry_after=wait)
+
+
+class SharedSendRateLimiter(SendRateLimiter):
+    """The same bucket kept in PostgreSQL (as a theoretical arrival time), shared by every process."""
+
+    async def retry_after(self, user_id):
+        return await db_call(limits.take_send_token, user_id, self.rate, self.burst)
+
+
+def make_limiters(config, shared):
+    """(login throttle, send rate limiter): in the database when several processes may share it."""
+    rules = (config["login_max_failures"], config["login_max_failures_per_address"], config["login_window"])
+    rate = (config["message_rate"], config["message_burst"])
+    if shared:
+        return SharedLoginThrottle(*rules), SharedSendRateLimiter(*rate)
+    return LoginThrottle(*rules), SendRateLimiter(*rate)

@@ -9,13 +9,12 @@ import asyncio
 import logging
 import time
 import uuid
-from urllib.parse import urlsplit
 
 import orjson
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from handlers.base import authenticate_token, bearer_token, error_body, session_cookie
+from handlers.base import authenticate_token, bearer_token, error_body, origin_allowed, session_cookie
 from handlers.realtime import events
 from handlers.realtime.bus import encode
 from handlers.redact import preview
@@ -64,13 +63,6 @@ class ChatSocket(WebSocketHandler):
         """Accept the handshake; ``open`` closes a foreign origin with an explained 1008 instead of a bare 403."""
         return True
 
-    def _origin_allowed(self):
-        origin = self.request.headers.get("Origin")
-        if origin is None:
-            return True  # not a browser: no ambient credentials to hijack
-        host = urlsplit(origin).netloc.lower()
-        return host == self.request.host.lower() or origin.lower() in self.state.config["allowed_origins"]
-
     # --- handshake and authentication --------------------------------------------
 
     async def open(self):
@@ -81,7 +73,7 @@ class ChatSocket(WebSocketHandler):
             logger.info("WebSocket connection attempt with token: %s", preview(token))
         else:
             logger.info("WebSocket connection attempt without token in the URL")
-        if not self._origin_allowed():
+        if not origin_allowed(self.request, self.state.config["allowed_origins"]):
             return self.refuse(f"origin not allowed: {self.request.headers.get('Origin')[:80]}")
         try:
             if token is not None:
@@ -214,9 +206,9 @@ class ChatSocket(WebSocketHandler):
         self.send_event(events.pong(frame.get("id")))
 
     async def frame_send_message(self, frame):
-        stored = self.state.writer.send(self.user_id, frame.get("chat_id"), frame.get("text"),
-                                        frame.get("client_msg_id"), origin=self, reply_to=frame.get("reply_to"),
-                                        file_ids=frame.get("file_ids"))
+        stored = await self.state.writer.send(self.user_id, frame.get("chat_id"), frame.get("text"),
+                                              frame.get("client_msg_id"), origin=self,
+                                              reply_to=frame.get("reply_to"), file_ids=frame.get("file_ids"))
         task = asyncio.ensure_future(self._await_stored(stored, frame.get("client_msg_id")))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)

@@ -76,11 +76,17 @@ def verify_password(password_hash, password):
         return False
 
 
+def normalise_username(username):
+    """The one spelling of a username that creation, login lookup and the login throttle all use."""
+    return username.strip().lower() if isinstance(username, str) else ""
+
+
 def validate_username(username):
-    if not isinstance(username, str) or not USERNAME_RE.match(username.strip().lower()):
+    username = normalise_username(username)
+    if not USERNAME_RE.match(username):
         raise invalid("invalid_username",
-                          "Username must be 2-32 characters: lowercase letters, digits, '.', '_' or '-'")
-    return username.strip().lower()
+                      "Username must be 2-32 characters: lowercase letters, digits, '.', '_' or '-'")
+    return username
 
 
 def validate_password(password):
@@ -93,9 +99,10 @@ def validate_password(password):
 
 def find_login_candidate(username):
     """The stored hash and state for a login attempt (None when unknown)."""
-    if not isinstance(username, str) or not USERNAME_RE.match(username.strip().lower()):
+    username = normalise_username(username)
+    if not USERNAME_RE.match(username):
         return None
-    user = User.get_or_none(User.username == username.strip().lower())
+    user = User.get_or_none(User.username == username)
     if user is None:
         return None
     return {"id": user.id, "password_hash": user.password_hash, "is_active": user.is_active}

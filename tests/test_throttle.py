@@ -1,5 +1,9 @@
-"""The login throttle's window arithmetic, with a controllable clock."""
-from handlers.throttle import LoginThrottle
+"""The in-memory login throttle's window arithmetic and the send rate bucket, with a controllable clock."""
+import asyncio
+
+from handlers.throttle import LoginThrottle, SendRateLimiter
+
+run = asyncio.run
 
 
 class Clock:
@@ -14,16 +18,16 @@ def test_window_opens_again_and_success_resets():
     clock = Clock()
     throttle = LoginThrottle(max_per_user=3, max_per_address=100, window_seconds=60, clock=clock)
     for _ in range(3):
-        assert throttle.retry_after("1.2.3.4", "bob") == 0
-        throttle.failed("1.2.3.4", "bob")
-    assert throttle.retry_after("1.2.3.4", "BOB") == 60
+        assert run(throttle.retry_after("1.2.3.4", "bob")) == 0
+        run(throttle.failed("1.2.3.4", "bob"))
+    assert run(throttle.retry_after("1.2.3.4", " BOB\t")) == 60  # one spelling of the name, as login has
     clock.now += 30
-    assert throttle.retry_after("5.6.7.8", "bob") == 30  # per username, whatever the address
+    assert run(throttle.retry_after("5.6.7.8", "bob")) == 30  # per username, whatever the address
     clock.now += 31
-    assert throttle.retry_after("1.2.3.4", "bob") == 0
-    throttle.failed("1.2.3.4", "bob")
-    throttle.succeeded("bob")
-    assert throttle.retry_after("1.2.3.4", "bob") == 0
+    assert run(throttle.retry_after("1.2.3.4", "bob")) == 0
+    run(throttle.failed("1.2.3.4", "bob"))
+    run(throttle.succeeded("Bob "))
+    assert run(throttle.retry_after("1.2.3.4", "bob")) == 0
 
 
 def test_memory_is_swept():
@@ -31,19 +35,18 @@ def test_memory_is_swept():
     throttle = LoginThrottle(3, 3, 10, clock=clock)
     throttle.MAX_KEYS = 50
     for i in range(100):
-        throttle.failed(f"10.0.0.{i}", f"user{i}")
+        run(throttle.failed(f"10.0.0.{i}", f"user{i}"))
     clock.now += 11
-    throttle.failed("9.9.9.9", "late")
+    run(throttle.failed("9.9.9.9", "late"))
     assert len(throttle._failures) == 2
 
 
 def test_send_rate_limiter_allows_bursts_then_the_average_rate():
-    from handlers.throttle import SendRateLimiter
     clock = Clock()
     limiter = SendRateLimiter(rate=2, burst=3, clock=clock)
-    assert [limiter.retry_after(7) for _ in range(3)] == [0, 0, 0]
-    assert limiter.retry_after(7) == 1 and limiter.retry_after(8) == 0  # per user
+    assert [run(limiter.retry_after(7)) for _ in range(3)] == [0, 0, 0]
+    assert run(limiter.retry_after(7)) == 1 and run(limiter.retry_after(8)) == 0  # per user
     clock.now += 0.5
-    assert limiter.retry_after(7) == 0  # one more token after half a second at 2/s
-    assert limiter.retry_after(7) >= 1
-    assert SendRateLimiter(rate=0, burst=1).retry_after(7) == 0  # off
+    assert run(limiter.retry_after(7)) == 0  # one more token after half a second at 2/s
+    assert run(limiter.retry_after(7)) >= 1
+    run(SendRateLimiter(rate=0, burst=1).check(7))  # off: never raises

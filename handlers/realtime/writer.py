@@ -37,19 +37,20 @@ class MessageWriter:
     def backlog(self):
         return len(self._queue)
 
-    def send(self, sender_id, chat_id, text, client_msg_id=None, origin=None, reply_to=None, file_ids=None):
+    async def send(self, sender_id, chat_id, text, client_msg_id=None, origin=None, reply_to=None, file_ids=None):
         """The one way in for a message, from REST and WebSocket alike.
 
-        Takes one send from the sender's rate budget and cleans the input (both
-        raise ``AppError`` at once, queueing nothing), then queues it.  Returns
-        a future of the store result, ``{"message", "created", ...}`` or
+        Takes one send from the sender's rate budget (in the database when the
+        limit is shared by several processes) and cleans the input (both raise
+        ``AppError``, queueing nothing), then queues it.  Returns a future of
+        the store result, ``{"message", "created", ...}`` or
         ``{"error": AppError}`` when it was not stored, set once it is
         committed and published.  ``origin`` is the sending connection: it gets
         ``message_ack`` in order with everything else it receives, and no
         ``new_message`` copy.  ``reply_to``: the id of the message this one answers; ``file_ids``:
         files the sender uploaded (the text may then be empty).
         """
-        self.limiter.check(sender_id)
+        await self.limiter.check(sender_id)
         file_ids = clean_file_ids(file_ids)
         request = {"sender_id": sender_id, "chat_id": check_id(chat_id, "chat_id"),
                    "text": clean_text(text, allow_empty=bool(file_ids)),
