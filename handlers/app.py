@@ -13,7 +13,7 @@ from handlers.realtime.backplane import PostgresBus
 from handlers.realtime.bus import LocalBus
 from handlers.realtime.hub import Hub
 from handlers.realtime.writer import MessageWriter
-from handlers.redact import redact_uri
+from handlers.redact import loggable_uri
 from handlers.throttle import make_limiters
 from models import users
 from models.db import db_call
@@ -27,7 +27,7 @@ def log_request(handler):
     level = access_log.info if status < 400 else access_log.warning if status < 500 else access_log.error
     if status < 400 and getattr(handler, "quiet_access_log", False):
         level = access_log.debug  # polled endpoints would crowd real lines out of the log buffer
-    level("%d %s %s (%s) %.2fms", status, handler.request.method, redact_uri(handler.request.uri),
+    level("%d %s %s (%s) %.2fms", status, handler.request.method, loggable_uri(handler.request.uri),
           handler.request.remote_ip, 1000.0 * handler.request.request_time())
 
 

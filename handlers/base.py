@@ -16,6 +16,7 @@ from models.validate import MAX_ID, check_id
 logger = logging.getLogger(__name__)
 SESSION_COOKIE = "cm_session"
 BODY_HARD_LIMIT = 16 * 1024 * 1024  # bodies up to this get a 413 answer; larger ones are cut off
+MAX_PATH_ID_DIGITS = 19  # more digits than any 64-bit id: not found, whatever the value
 
 
 def error_body(exc, status=500):
@@ -269,14 +270,17 @@ class ApiHandler(BaseHandler):
         try:
             return parse_iso(raw)
         except ValueError:
-            raise bad_request("invalid_query", f"Query parameter {name!r} must be an ISO 8601 time", field=name)
+            raise bad_request("invalid_query",
+                              f"Query parameter {name!r} must be an ISO 8601 time in years 1-9999 UTC", field=name)
 
     def path_id(self, raw):
-        """An id from the URL; one beyond any stored id simply does not exist."""
-        value = int(raw)
-        if value > MAX_ID:
+        """An id from the URL; one beyond any stored id simply does not exist.
+
+        The length is checked first: ``int()`` refuses strings of over 4,300 digits.
+        """
+        if len(raw) > MAX_PATH_ID_DIGITS or int(raw) > MAX_ID:
             raise AppError(404, "not_found", f"No object with id {raw[:20]}")
-        return value
+        return int(raw)
 
     def require_admin(self):
         if not self.current_user.get("is_admin"):

@@ -6,6 +6,7 @@ enough to use); passwords and refresh tokens are replaced entirely.
 import re
 
 SHOWN = 20
+MAX_LOGGED_URI = 300
 _TOKEN_IN_URI = re.compile(r"(token=)([^&\s]{0,%d})[^&\s]*" % SHOWN)
 _REDACTIONS = [
     (re.compile(r"(eyJ[A-Za-z0-9_-]{%d})[A-Za-z0-9_.-]*" % (SHOWN - 3)), r"\1..."),  # JWTs beyond 20 chars
@@ -22,6 +23,12 @@ def preview(secret):
 def redact_uri(uri):
     """Cut ``token=`` values in a URI to their first 20 characters."""
     return _TOKEN_IN_URI.sub(lambda m: m.group(1) + m.group(2) + "...", uri)
+
+
+def loggable_uri(uri):
+    """A URI for the access log: tokens cut, and the whole cut short (a huge URL must not bloat the log)."""
+    uri = redact_uri(uri)
+    return uri if len(uri) <= MAX_LOGGED_URI else f"{uri[:MAX_LOGGED_URI]}...({len(uri)} characters)"
 
 
 def redact(text):

@@ -246,7 +246,8 @@ class ChatSocket(WebSocketHandler):
             try:
                 changed_since = parse_iso(changed_since if isinstance(changed_since, str) else "")
             except ValueError:
-                raise invalid("invalid_field", "changed_since must be an ISO 8601 time", field="changed_since")
+                raise invalid("invalid_field", "changed_since must be an ISO 8601 time in years 1-9999 UTC",
+                              field="changed_since")
         page = await db_call(messages.catch_up, self.user_id, after_id, 500, changed_since)
         self.send_event(events.catch_up(after_id, page))
 

@@ -22,8 +22,15 @@ def iso(moment):
 
 
 def parse_iso(text):
-    """The inverse of :func:`iso`: a naive UTC datetime (ValueError when it is not a time)."""
+    """The inverse of :func:`iso`: a naive UTC datetime.
+
+    ValueError when it is not a time, or not one in years 1-9999 once in UTC
+    (``9999-12-31T23:59:59-01:00`` is in year 10000).
+    """
     moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError(f"{text[:40]!r} is outside the years 1-9999 in UTC") from None
     return moment

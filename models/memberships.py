@@ -48,6 +48,10 @@ def require_membership(user_id, chat_id):
     raise forbidden("not_a_member", f"You are not a member of chat {chat_id}")
 
 
+def is_member(user_id, chat_id):
+    return Membership.select().where((Membership.chat == chat_id) & (Membership.user == user_id)).exists()
+
+
 def chat_ids_for_user(user_id):
     query = Membership.select(Membership.chat).where(Membership.user == user_id)
     return sorted(m.chat_id for m in query)

@@ -13,7 +13,7 @@ from models.clock import iso, utcnow
 from models.db import BaseModel, db, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
 from models.mentions import Mention
-from models.memberships import Chat, Membership, members_of_chats, require_membership
+from models.memberships import Chat, Membership, is_member, members_of_chats, require_membership
 from models.users import User
 from models.validate import check_id
 
@@ -283,7 +283,7 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
     page = {"messages": message_dicts(rows[:limit]), "has_more": len(rows) > limit,
             "server_time": iso(now)}
     if changed_since is not None:
-        since = changed_since - CHANGE_OVERLAP
+        since = max(changed_since, datetime.datetime.min + CHANGE_OVERLAP) - CHANGE_OVERLAP  # year 1 is fine
         changed = (Message.select(Message, User).join(User)
                    .where(Message.chat.in_(mine) & (Message.id <= since_id)
                           & ((Message.edited_at > since) | (Message.deleted_at > since)
@@ -381,10 +381,10 @@ def react(user_id, message_id, emoji, add):
 
 
 def _own_message(user_id, message_id):
+    """The caller's own message; one in a chat they are not in does not exist for them (no chat id given away)."""
     message = Message.select(Message, User).join(User).where(Message.id == message_id).first()
-    if message is None or message.deleted_at is not None:
+    if message is None or message.deleted_at is not None or not is_member(user_id, message.chat_id):
         raise not_found("message", message_id)
-    require_membership(user_id, message.chat_id)
     if message.sender_id != user_id:
         raise forbidden("not_allowed", "You can only change your own messages")
     return message
