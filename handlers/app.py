@@ -9,6 +9,7 @@ import tornado.web
 
 from handlers import api, diagnostics, files, metrics, pages, ws
 from handlers.bundle import ROOT, VERSION
+from handlers.base import StaticFiles
 from handlers.realtime.backplane import PostgresBus
 from handlers.realtime.bus import LocalBus
 from handlers.realtime.hub import Hub
@@ -90,6 +91,7 @@ def make_app(config):
     app = tornado.web.Application(
         routes,
         static_path=os.path.join(ROOT, "static"),
+        static_handler_class=StaticFiles,
         cookie_secret=config["secret_key"],
         xsrf_cookies=True,
         xsrf_cookie_kwargs={"samesite": "Strict"},

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import orjson
 import tornado.web
 
-from handlers import xsrf
+from handlers import csp, xsrf
 from models import users
 from models.clock import parse_iso
 from models.db import DatabaseUnavailable, db_call, run_blocking, unavailable_error
@@ -66,6 +66,24 @@ def origin_allowed(request, allowed_origins):
     if origin is None:
         return True
     return urlsplit(origin).netloc.lower() == request.host.lower() or origin.lower() in allowed_origins
+
+
+def set_security_headers(handler):
+    """On every response (error pages too: Tornado sets them again when it clears a response for an error).
+
+    Pages that run scripts replace the Content-Security-Policy with their own.
+    """
+    handler.set_header("X-Content-Type-Options", "nosniff")
+    handler.set_header("Referrer-Policy", "same-origin")
+    handler.set_header("X-Frame-Options", "DENY")
+    handler.set_header("Content-Security-Policy", csp.NO_SCRIPTS)
+
+
+class StaticFiles(tornado.web.StaticFileHandler):
+    """``/static/``, ``/favicon.ico`` and ``/robots.txt``, with the same headers as everything else."""
+
+    def set_default_headers(self):
+        set_security_headers(self)
 
 
 async def authenticate_token(secret, token):
@@ -165,9 +183,7 @@ class BaseHandler(tornado.web.RequestHandler):
             raise tornado.web.HTTPError(403, "XSRF token does not belong to this session: reload the page")
 
     def set_default_headers(self):
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "same-origin")
-        self.set_header("X-Frame-Options", "DENY")
+        set_security_headers(self)
 
     def write_error(self, status_code, **kwargs):
         """Every uncaught exception ends here: JSON under /api/, the error page elsewhere."""

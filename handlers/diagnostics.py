@@ -12,6 +12,7 @@ import weakref
 
 import tornado
 
+from handlers import csp
 from handlers.base import ApiHandler, BaseHandler
 from handlers.logbuffer import ring_buffer
 from models import migrations, storage
@@ -113,6 +114,8 @@ async def server_facts(state):
 class DiagnosticsPage(BaseHandler):
     def get(self):
         self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Security-Policy",
+                        csp.diagnostics_page(self.request.host, self.config["allowed_origins"]))
         self.render_page("diagnostics.html", ws_path="/ws", admin_api=API_PATH,
                          close_codes_url=self.static_url("close-codes.json"),
                          ping_interval=self.config["ws_ping_interval"], idle_seconds=IDLE_TEST_SECONDS)

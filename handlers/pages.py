@@ -7,6 +7,7 @@ import secrets
 import orjson
 import tornado.web
 
+from handlers import csp
 from handlers.base import SESSION_COOKIE, BaseHandler, session_cookie
 from handlers.bundle import resource
 from handlers.realtime import events
@@ -51,11 +52,7 @@ class PageHandler(BaseHandler):
     def render_app_page(self, template, **context):
         """A page running our ES modules: a strict CSP and an import map of cache-busted module URLs."""
         nonce = base64.b64encode(secrets.token_bytes(16)).decode()
-        host = self.request.host
-        self.set_header("Content-Security-Policy", "; ".join([
-            "default-src 'self'", f"script-src 'self' 'nonce-{nonce}'", "style-src 'self'",
-            "img-src 'self' data:", f"connect-src 'self' ws://{host} wss://{host}",
-            "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"]))
+        self.set_header("Content-Security-Policy", csp.app_page(self.request.host, nonce))
         self.set_header("Cache-Control", "no-store")
         self.render_page(template, csp_nonce=nonce, import_map=self.import_map(), limits=page_limits(self.config), **context)
 

@@ -14,7 +14,8 @@ import orjson
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from handlers.base import authenticate_token, bearer_token, error_body, origin_allowed, session_cookie
+from handlers.base import (authenticate_token, bearer_token, error_body, origin_allowed, session_cookie,
+                           set_security_headers)
 from handlers.realtime import events
 from handlers.realtime.bus import encode
 from handlers.redact import preview
@@ -58,6 +59,9 @@ class ChatSocket(WebSocketHandler):
     @property
     def state(self):
         return self.application.state
+
+    def set_default_headers(self):
+        set_security_headers(self)  # a plain GET without the upgrade gets an HTML 400 page
 
     def check_origin(self, origin):
         """Accept the handshake; ``open`` closes a foreign origin with an explained 1008 instead of a bare 403."""

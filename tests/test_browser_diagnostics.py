@@ -164,10 +164,13 @@ def test_all_checks_pass_for_a_logged_in_user(ui_server, new_page, tmp_path, ser
 
     # The page puts nothing in the global scope: the contract's console snippet runs as is.
     assert page.evaluate("() => ['token', 'ws'].filter((name) => name in window)") == []
-    page.add_script_tag(content="const token = localStorage.getItem('access_token');"
-                                "const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);"
-                                "ws.onmessage = (e) => { window.snippetFrame = JSON.parse(e.data).type; };")
-    page.wait_for_function("() => window.snippetFrame === 'connected'")
+    # Run as the DevTools console runs it: the page's CSP forbids inline scripts, not the console.
+    result = page.context.new_cdp_session(page).send("Runtime.evaluate", {"expression": (
+        "const token = localStorage.getItem('access_token');"
+        "const ws = new WebSocket(`ws://${location.host}/ws?token=${token}`);"
+        "ws.onmessage = (e) => { window.snippetFrame = JSON.parse(e.data).type; };")})
+    assert "exceptionDetails" not in result, result
+    page.wait_for_function("() => window.snippetFrame === 'connected'")  # a function: the CSP forbids eval
 
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui_server.url)
     page.click("[data-testid=copy-report]")

@@ -231,6 +231,13 @@ async function checkUpgrade(ctx) {
   ctx.log('→', `new WebSocket("${ctx.wsDisplay}")`);
   const opened = await probe.open(OPEN_TIMEOUT_MS);
   if (opened.error) {
+    if (!ctx.mixed && opened.error.name === 'SecurityError') {
+      return fail(`the browser refused: ${opened.error.message}`,
+        'This page may only open WebSockets to this server and to the addresses in the server\'s '
+        + '--allowed-origins (its Content-Security-Policy).',
+        'Test another address from a page served by that address, or add it to --allowed-origins.',
+        { headline: 'This page may not test that WebSocket address.' });
+    }
     const cause = ctx.mixed ? 'An https page may not open an unencrypted ws:// connection.'
       : 'The browser does not accept this address.';
     return fail(`the browser refused: ${opened.error.message}`, cause,

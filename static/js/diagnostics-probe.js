@@ -22,14 +22,31 @@ export class Probe {
   open(timeoutMs) {
     const started = performance.now();
     return new Promise((resolve) => {
+      let timer = null;
+      // The page's Content-Security-Policy may refuse the address without any event on the socket.
+      const refused = (event) => {
+        if (event.effectiveDirective !== 'connect-src') return;
+        clearTimeout(timer);
+        const message = `this page's Content-Security-Policy (${event.effectiveDirective}) refused the address`;
+        this.log('•', message);
+        resolve({ error: { name: 'SecurityError', message } });
+      };
+      document.addEventListener('securitypolicyviolation', refused);
+      const done = () => document.removeEventListener('securitypolicyviolation', refused);
       try {
         this.socket = new WebSocket(this.url);
       } catch (error) {
+        done();
         this.log('•', `The browser refused to create the WebSocket: ${error.name}: ${error.message}`);
         resolve({ error });
         return;
       }
-      const timer = setTimeout(() => resolve({ timeout: true }), timeoutMs);
+      timer = setTimeout(() => {
+        done();
+        resolve({ timeout: true });
+      }, timeoutMs);
+      this.socket.addEventListener('open', done);
+      this.socket.addEventListener('close', done);
       this.socket.onopen = () => {
         this.openedAt = performance.now();
         clearTimeout(timer);
