@@ -200,11 +200,12 @@ def _is_loopback(host):
 async def start(config, sockets=None):
     """Build the app and start listening; returns (http_server, app, port)."""
     from handlers.app import make_app
-    from handlers.base import BODY_HARD_LIMIT
 
     app = make_app(config)
     app.state.bus.start()
-    server = tornado.httpserver.HTTPServer(app, xheaders=config["trust_proxy_headers"], max_body_size=BODY_HARD_LIMIT)
+    # Bodies Tornado buffers itself (the page forms); API handlers stream theirs and set their own limit.
+    server = tornado.httpserver.HTTPServer(app, xheaders=config["trust_proxy_headers"],
+                                           max_body_size=config["max_body_bytes"])
     if sockets is None:
         sockets = tornado.netutil.bind_sockets(config["port"], config["host"], family=socket.AF_INET
                                                if ":" not in config["host"] else socket.AF_UNSPEC)

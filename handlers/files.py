@@ -31,6 +31,10 @@ class UploadHandler(ApiHandler):
     _overflow = False
     _refusal = None
 
+    def body_limit(self):
+        """For ApiHandler's own check: this handler reads (and drops) up to this, then answers itself."""
+        return DISCARD_LIMIT
+
     async def prepare(self):
         """Check what can be checked before the body; a refusal is answered once the body has been read
         (and dropped), because answering before it makes the server close a connection the client is
@@ -52,6 +56,7 @@ class UploadHandler(ApiHandler):
                 raise too_large(limit)
         except AppError as exc:
             self._refusal = exc
+            self.body_accepted()  # answered in post(), after the whole body
             return
         self._boundary = match.group(1).encode("latin-1")
         self._spool = tempfile.TemporaryFile(prefix="upload-", dir=self.config["data_dir"])

@@ -1,0 +1,90 @@
+"""A request body over ``max_body_bytes`` gets the JSON 413 at any size, and the client gets to read it."""
+import json
+import selectors
+import socket
+
+from tests.helpers import assert_error
+
+MIB = 1024 * 1024
+BLOCK = b"x" * 65536
+
+
+def stream_post(server, path, total, chunked, token=None):
+    """Announce ``total`` bytes, send them block by block until the server answers, and read the answer.
+
+    Returns (status, body, bytes sent): a client that listens while it sends, as curl and browsers do.
+    """
+    head = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Content-Type: application/json",
+            "Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}"]
+    if token:
+        head.append(f"Authorization: Bearer {token}")
+    pending = ("\r\n".join(head) + "\r\n\r\n").encode()
+    sent, answer, ended = 0, b"", not chunked
+    with socket.create_connection(("127.0.0.1", server.port), timeout=15) as sock, \
+            selectors.DefaultSelector() as selector:
+        sock.setblocking(False)
+        selector.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        while True:
+            events = dict((key.fd, mask) for key, mask in selector.select(timeout=15))
+            assert events, f"no answer after {sent} bytes"
+            if events[sock.fileno()] & selectors.EVENT_READ:
+                data = sock.recv(65536)
+                answer += data
+                if not data or _complete(answer):
+                    break
+                continue
+            if not pending and sent < total:
+                block = BLOCK[:total - sent]
+                pending = (b"%x\r\n%s\r\n" % (len(block), block)) if chunked else block
+                sent += len(block)
+            elif not pending and not ended:
+                pending, ended = b"0\r\n\r\n", True
+            if pending:
+                try:
+                    pending = pending[sock.send(pending):]
+                except BlockingIOError:
+                    pass
+            elif sent >= total and ended:
+                selector.modify(sock, selectors.EVENT_READ)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body), sent
+
+
+def _complete(answer):
+    head, sep, body = answer.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    return len(body) >= length
+
+
+def test_any_size_over_the_limit_is_answered_413_early(server):
+    token = server.login("admin")
+    chat = server.chat_id(token, "General")
+    for total in (17 * MIB, 100 * MIB):
+        for chunked in (False, True):
+            for path, auth in ((f"/api/chats/{chat}/messages", token), ("/api/auth/login", None)):
+                status, body, sent = stream_post(server, path, total, chunked, auth)
+                assert status == 413 and body["error"]["code"] == "body_too_large", (total, chunked, path, body)
+                assert body["error"]["limit"] == MIB
+                assert sent < 4 * MIB, f"the client had to send {sent} bytes before the answer"
+    # the server is unharmed, and a chunked body within the limit is read in full
+    status, body, _ = stream_post(server, "/api/auth/login", 0, True)
+    assert status == 400 and body["error"]["code"] == "invalid_json"
+    r = server.request("POST", f"/api/chats/{chat}/messages", token,
+                       data=iter([b'{"text": "sent in ', b'chunks"}']), headers={"Content-Type": "application/json"})
+    assert r.status_code == 201 and r.json()["text"] == "sent in chunks"
+
+
+def test_a_client_that_sends_everything_first_still_reads_the_413(server):
+    """requests writes the whole body before it reads: the server keeps reading (and discarding) meanwhile."""
+    token = server.login("admin")
+    chat = server.chat_id(token, "General")
+    url = f"/api/chats/{chat}/messages"
+    assert_error(server.request("POST", url, token, data=b"x" * (17 * MIB)), 413, "body_too_large")
+    chunks = (BLOCK for _ in range(17 * MIB // len(BLOCK)))
+    assert_error(server.request("POST", url, token, data=chunks), 413, "body_too_large")
+    # an early 401 with a large body is read as well
+    assert_error(server.request("POST", url, "not-a-token", data=b"{" + b" " * (MIB - 10) + b"}"),
+                 401, "token_malformed")
+    assert server.request("GET", "/api/chats", token).status_code == 200
