@@ -19,6 +19,7 @@ from handlers.base import (authenticate_token, bearer_token, error_body, origin_
 from handlers.realtime import events
 from handlers.realtime.bus import encode
 from handlers.redact import preview
+from handlers.ws_protocol import DrainingProtocol
 from models import memberships, messages, users
 from models.clock import parse_iso
 from models.db import DatabaseUnavailable, db_call
@@ -52,6 +53,7 @@ class ChatSocket(WebSocketHandler):
         self.connected_at = time.time()
         self.last_activity = self.connected_at
         self._closing = False
+        self.sent_close_code = None  # set when the protocol itself closed the connection (1009)
         self._auth_timer = None
         self._inflight = set()
         self._typing_sent = {}
@@ -62,6 +64,11 @@ class ChatSocket(WebSocketHandler):
 
     def set_default_headers(self):
         set_security_headers(self)  # a plain GET without the upgrade gets an HTML 400 page
+
+    def get_websocket_protocol(self):
+        """Tornado's protocol, except that an oversized frame reaches the client as 1009 (see ws_protocol)."""
+        protocol = super().get_websocket_protocol()
+        return protocol and DrainingProtocol(self, False, protocol.params)
 
     def check_origin(self, origin):
         """Accept the handshake; ``open`` closes a foreign origin with an explained 1008 instead of a bare 403."""
@@ -153,7 +160,7 @@ class ChatSocket(WebSocketHandler):
         if self._auth_timer is not None:
             IOLoop.current().remove_timeout(self._auth_timer)
         if self.user_id is not None:
-            self.state.hub.detach(self, self.close_code or 1005)
+            self.state.hub.detach(self, self.close_code or self.sent_close_code or 1005)
 
     # --- incoming ------------------------------------------------------------------
 
