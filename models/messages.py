@@ -137,6 +137,7 @@ def store_messages(requests):
     if not is_sqlite():
         # Several processes may write to one chat: serialise per chat so that
         # commit order equals id order, which keeps every receiver in id order.
+        # Taken before any id is drawn: settled_message_id() relies on it.
         for chat_id in sorted(chat_ids):
             db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CHAT_LOCK_SPACE, chat_id))
     existing_chats = {c.id for c in Chat.select(Chat.id).where(Chat.id.in_(chat_ids))}
@@ -270,6 +271,9 @@ def history(user_id, chat_id, before_id=None, after_id=None, limit=50):
 def catch_up(user_id, since_id, limit=500, changed_since=None):
     """What a client missed: messages after ``since_id`` in all of the user's chats, oldest first.
 
+    Only settled ids are handed out (see :func:`settled_message_id`), so the
+    last id of a page is always a safe ``since_id`` for the next one.
+
     With ``changed_since`` (a ``server_time`` from an earlier answer) it also
     lists the messages up to ``since_id`` that were edited, deleted or
     reacted to since then, with a few seconds of overlap so that no change is lost to a clock
@@ -277,9 +281,11 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
     """
     now = utcnow()
     mine = Membership.select(Membership.chat).where(Membership.user == user_id)
-    rows = list(Message.select(Message, User).join(User)
-                .where(Message.chat.in_(mine) & (Message.id > since_id) & Message.deleted_at.is_null())
-                .order_by(Message.id).limit(limit + 1))
+    newer = Message.chat.in_(mine) & (Message.id > since_id) & Message.deleted_at.is_null()
+    settled = settled_message_id() if limit else None
+    if settled is not None:
+        newer &= Message.id <= settled
+    rows = list(Message.select(Message, User).join(User).where(newer).order_by(Message.id).limit(limit + 1))
     page = {"messages": message_dicts(rows[:limit]), "has_more": len(rows) > limit,
             "server_time": iso(now)}
     if changed_since is not None:
@@ -341,6 +347,29 @@ def mark_read(user_id, chat_id, message_id):
     return {"chat_id": chat_id, "user_id": user_id, "message_id": membership.last_read_message_id,
             "unread_count": unread_counts(user_id, [chat_id]).get(chat_id, 0),
             "unread_mentions": unread_mentions(user_id, [chat_id]).get(chat_id, 0)}
+
+
+def settled_message_id():
+    """The highest id below which no message can still commit (PostgreSQL; None on SQLite).
+
+    Ids come from one sequence, but with several processes they commit in id
+    order only within a chat: a catch-up handing out id 11 while id 10 of
+    another chat is still committing would make the client skip 10.  Writers
+    take their chats' advisory locks before drawing ids, so: read the highest
+    id drawn so far, then wait for the writers holding a chat lock at that
+    moment (taking each such lock shared, until the end of this transaction).
+    SQLite has one process and one writer: ids commit in order there.
+    """
+    if is_sqlite():
+        return None
+    drawn = db.execute_sql("SELECT pg_sequence_last_value(pg_get_serial_sequence('messages', 'id'))").fetchone()[0]
+    busy = db.execute_sql(
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s AND objsubid = 2"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY objid",
+        (CHAT_LOCK_SPACE,)).fetchall()
+    for (chat_id,) in busy:
+        db.execute_sql("SELECT pg_advisory_xact_lock_shared(%s, %s)", (CHAT_LOCK_SPACE, int(chat_id)))
+    return drawn or 0
 
 
 def edit_message(user_id, message_id, text):
