@@ -1,9 +1,15 @@
 """The in-memory login throttle's window arithmetic and the send rate bucket, with a controllable clock."""
-import asyncio
-
 from handlers.throttle import LoginThrottle, SendRateLimiter
 
-run = asyncio.run
+
+def run(coro):
+    """The in-memory limiters' coroutines never wait: run one to its end without an event loop
+    (one may already be running in this thread, e.g. Playwright's)."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    raise AssertionError("the in-memory limiter waited for something")
 
 
 class Clock:
