@@ -377,7 +377,7 @@ def test_full_disk_is_named_on_the_page_and_for_admins(tmp_path, new_page):
         assert health["status"] == "fail" and "the server's disk is full: disk full: only" in health["value"]
         assert "frees space in the data folder" in health["help"]
         assert page.inner_text("[data-testid=verdict-title]") == "The server's disk is full."
-        page.wait_for_function("document.querySelector('[data-testid=server-facts]').textContent"
+        page.wait_for_function("() => document.querySelector('[data-testid=server-facts]').textContent"
                                ".includes('Disk space')")
         facts = page.inner_text("[data-testid=server-facts]")
         assert str(tmp_path / "data") in facts and "MiB free of" in facts and "WARNING, disk full: only" in facts
