@@ -1,6 +1,6 @@
 """Failed logins and send-rate buckets in PostgreSQL, so that every process enforces one shared limit.
 
-Both tables are UNLOGGED (migration 0005): counters need no crash safety, and
+Both tables are UNLOGGED (migration 0010): counters need no crash safety, and
 skipping the write-ahead log keeps them cheap.  Times come from the database
 clock (``now()``), the one clock all processes share.
 """
