@@ -28,7 +28,8 @@ anything = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
 an_id = st.one_of(st.integers(0, 60), st.integers(-2 ** 63, 2 ** 63 - 1), anything)
 a_time = st.one_of(st.sampled_from(TIME_EDGES), anything)
 a_text = st.one_of(st.text(max_size=60), st.sampled_from(EDGES), anything)
-FIELD = {"user_id": an_id, "message_id": an_id, "chat_id": an_id, "after_id": an_id, "id": an_id,
+FIELD = {"user_id": an_id, "message_id": an_id, "chat_id": an_id, "after_id": an_id, "id": an_id, "reply_to": an_id,
+         "file_ids": st.one_of(st.lists(an_id, max_size=4), anything),
          "member_ids": st.one_of(st.lists(an_id, max_size=4), anything),
          "user_ids": st.one_of(st.lists(an_id, max_size=4), anything), "changed_since": a_time,
          "type": st.one_of(st.sampled_from(["direct", "group"]), anything),
@@ -61,11 +62,16 @@ ENDPOINTS = [
     ("POST", "/api/chats/{}/members", ("user_ids",), ()),
     ("DELETE", "/api/chats/{}/members/{}", (), ()),
     ("GET", "/api/chats/{}/messages", (), ("before_id", "after_id", "limit")),
-    ("POST", "/api/chats/{}/messages", ("text", "client_msg_id"), ()),
+    ("POST", "/api/chats/{}/messages", ("text", "client_msg_id", "reply_to", "file_ids"), ()),
     ("POST", "/api/chats/{}/read", ("message_id",), ()),
     ("PATCH", "/api/messages/{}", ("text",), ()),
     ("DELETE", "/api/messages/{}", (), ()),
     ("GET", "/api/updates", (), ("after_id", "limit", "changed_since")),
+    ("PUT", "/api/messages/{}/reactions/{}", (), ()),
+    ("DELETE", "/api/messages/{}/reactions/{}", (), ()),
+    ("GET", "/api/search", (), ("q", "chat_id", "limit")),
+    ("POST", "/api/files", ("file",), ()),
+    ("GET", "/api/files/{}", (), ()),
     ("GET", "/api/admin/diagnostics", (), ()),
     ("PUT", "/api/chats", (), ()),
     ("GET", "/api/{}", (), ()),
@@ -102,7 +108,8 @@ def test_json_endpoints_never_fail_with_5xx(server):
     assert server.request("GET", "/api/me", token).status_code == 200
 
 
-FRAMES = {"ping": ("id",), "send_message": ("chat_id", "text", "client_msg_id"), "typing": ("chat_id",),
+FRAMES = {"ping": ("id",), "send_message": ("chat_id", "text", "client_msg_id", "reply_to", "file_ids"),
+          "typing": ("chat_id",),
           "mark_read": ("chat_id", "message_id"), "catch_up": ("after_id", "changed_since"),
           "diagnostic_echo": ("nonce",), "auth": ("token",)}
 frames = st.one_of(
