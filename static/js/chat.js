@@ -87,6 +87,7 @@ const catchUp = new CatchUp({
   loadChats: async () => {
     list.set(await api('GET', '/api/chats'));
     if (view.id && !list.get(view.id)) view.close();
+    updateTitle(); // the unread counts may have changed while the page was loading or away
     return list.all();
   },
   loaded: () => {
