@@ -130,6 +130,30 @@ def test_hidden_tab_counts_unread_in_title_and_notifies(ui_server, new_page):
     assert_no_console_errors(page)
 
 
+def test_hidden_tab_counts_a_message_stored_while_the_chat_list_loads(ui_server, new_page):
+    """The message lands between the page's start and its chat list: the first load carries the count."""
+    admin = ui_server.login("admin")
+    general = ui_server.chat_id(admin, "General")
+    page = new_page()
+    page.add_init_script("""
+        Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+        Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+    """)
+    posted = []
+
+    def post_then_answer(route):
+        if not posted:
+            posted.append(ui_server.request("POST", f"/api/chats/{general}/messages", admin, {"text": "Early"}))
+        route.continue_()
+
+    page.route("**/api/chats", post_then_answer)
+    log_in(page, ui_server, "user2")
+    assert posted and posted[0].status_code == 201
+    expect(badge(page, general)).to_have_text("2")
+    expect(page).to_have_title("(2) Corporate Messenger")
+    assert_no_console_errors(page)
+
+
 # --- typing and presence -------------------------------------------------------------------------
 
 def test_typing_indicator_and_presence_dot_come_and_go(ui_server, new_page):
