@@ -168,9 +168,18 @@ class ChatHandler(ApiHandler):
         self.send_json(with_presence(self.state.hub, chat))
 
     async def patch(self, chat_id):
-        title = self.field(self.json_body(), "title", str)
-        chat = await db_call(chats.rename_group, self.current_user["id"], self.path_id(chat_id), title)
-        events.chat_updated(self.state.bus, chat)
+        """``title`` renames a group for everyone; ``muted`` mutes or unmutes it for the caller alone."""
+        body = self.json_body()
+        title = self.field(body, "title", str, required=False)
+        muted = self.field(body, "muted", bool, required=False)
+        if title is None and muted is None:
+            raise AppError(422, "missing_field", "Send 'title' or 'muted'", field="title")
+        me = self.current_user["id"]
+        chat = await db_call(chats.update_chat, me, self.path_id(chat_id), title, muted)
+        if title is not None:
+            events.chat_updated(self.state.bus, chat)
+        if muted is not None:
+            events.chat_muted(self.state.bus, me, chat["id"], muted)
         self.send_json(with_presence(self.state.hub, chat))
 
 

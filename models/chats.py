@@ -59,6 +59,7 @@ def _chat_dict(chat, viewer_id, members, last_message, unread_count, membership,
         "unread_mentions": unread_mentions,
         "last_read_message_id": membership.last_read_message_id,
         "role": membership.role,
+        "muted": membership.muted,
     }
 
 
@@ -107,9 +108,14 @@ def create_group_chat(user_id, title, member_ids):
     return get_chat(user_id, chat.id)
 
 
-def rename_group(user_id, chat_id, title):
-    _require_group(user_id, chat_id)
-    Chat.update(title=_clean_title(title)).where(Chat.id == chat_id).execute()
+def update_chat(user_id, chat_id, title=None, muted=None):
+    """Rename a group (shared by all members) and/or mute it for the caller alone; both or nothing."""
+    if title is not None:
+        _require_group(user_id, chat_id)
+        Chat.update(title=_clean_title(title)).where(Chat.id == chat_id).execute()
+    if muted is not None:
+        membership = require_membership(user_id, chat_id)
+        Membership.update(muted=muted).where(Membership.id == membership.id).execute()
     return get_chat(user_id, chat_id)
 
 

@@ -32,6 +32,7 @@ class Membership(BaseModel):
     role = peewee.CharField(max_length=10, default="member")  # 'owner' or 'member'
     joined_at = peewee.DateTimeField(default=utcnow)
     last_read_message_id = peewee.BigIntegerField(default=0)
+    muted = peewee.BooleanField(default=False)  # no desktop notifications, not in the title's count
 
     class Meta:
         table_name = "memberships"

@@ -10,10 +10,11 @@ from models.memberships import chat_title
 
 def shared_view(chat, viewer_id):
     """The chat as ``viewer_id`` sees it, without the creator's own read state."""
-    view = {k: v for k, v in chat.items() if k not in ("role", "last_read_message_id")}
+    view = {k: v for k, v in chat.items() if k not in ("role", "last_read_message_id", "muted")}
     member = next((m for m in chat["members"] if m["id"] == viewer_id), None)
     view["role"] = member["role"] if member else None
     view["unread_count"] = view["unread_mentions"] = 0
+    view["muted"] = False  # a chat new to the viewer
     view["title"] = chat_title(chat["type"], chat["title"], chat["members"], viewer_id)
     return view
 
@@ -28,6 +29,11 @@ def chat_updated(bus, chat):
                 chat_ids=[chat["id"]])
 
 
+def chat_muted(bus, user_id, chat_id, muted):
+    """Muting is the caller's own setting: only their connections (every tab) hear of it."""
+    bus.publish({"type": "chat_muted", "chat_id": chat_id, "muted": muted}, user_ids=[user_id])
+
+
 def members_added(bus, chat, added_ids):
     """Groups only, so one view (title and members) serves every member.
 
@@ -35,7 +41,7 @@ def members_added(bus, chat, added_ids):
     asks GET /api/chats/{id} for theirs.
     """
     member_ids = [m["id"] for m in chat["members"]]
-    view = {k: v for k, v in shared_view(chat, None).items() if k not in ("role", "unread_count", "unread_mentions")}
+    view = {k: v for k, v in shared_view(chat, None).items() if k not in ("role", "unread_count", "unread_mentions", "muted")}
     bus.publish({"type": "member_added", "chat_id": chat["id"], "user_ids": added_ids, "chat": view},
                 user_ids=member_ids)
 
