@@ -53,6 +53,25 @@ def another_tab(page, server):
     return tab
 
 
+# A desktop-notification stand-in that records what the page shows (add it as an init script), and
+# a script that makes the page believe its tab is hidden.
+NOTIFICATION_STUB = """
+    window.notes = [];
+    window.Notification = class {
+        static permission = 'granted';
+        static requestPermission() { return Promise.resolve('granted'); }
+        constructor(title, options) { window.notes.push({title, body: options.body}); }
+        addEventListener() {}
+        close() {}
+    };
+"""
+HIDE_PAGE = """() => {
+    Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
+    Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
+    document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
 # --- the chat page ---------------------------------------------------------------------------
 
 def connection(page):

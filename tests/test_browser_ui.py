@@ -6,8 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import (another_tab, assert_no_console_errors, badge, connection, direct_chat, entry, first_entry,
-                           intercept_sends, log_in, messages, open_chat, send, stored_texts, user_id)
+from tests.browser import (HIDE_PAGE, NOTIFICATION_STUB, another_tab, assert_no_console_errors, badge, connection,
+                           direct_chat, entry, first_entry, intercept_sends, log_in, messages, open_chat, send,
+                           stored_texts, user_id)
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
@@ -99,23 +100,10 @@ def test_hidden_tab_counts_unread_in_title_and_notifies(ui_server, new_page):
     admin = ui_server.login("admin")
     general = ui_server.chat_id(admin, "General")
     page = new_page()
-    page.add_init_script("""
-        window.notes = [];
-        window.Notification = class {
-            static permission = 'granted';
-            static requestPermission() { return Promise.resolve('granted'); }
-            constructor(title, options) { window.notes.push({title, body: options.body}); }
-            addEventListener() {}
-            close() {}
-        };
-    """)
+    page.add_init_script(NOTIFICATION_STUB)
     log_in(page, ui_server, "user2")
     expect(page).to_have_title("Corporate Messenger")
-    page.evaluate("""() => {
-        Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
-        Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => 'hidden'});
-        document.dispatchEvent(new Event('visibilitychange'));
-    }""")
+    page.evaluate(HIDE_PAGE)
     ui_server.request("POST", f"/api/chats/{general}/messages", admin, {"text": "Lunch at noon?"})
     expect(badge(page, general)).to_have_text("2")  # the welcome message and this one
     expect(page).to_have_title("(2) Corporate Messenger")

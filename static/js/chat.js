@@ -71,9 +71,9 @@ const composer = new Composer(
     onTyping: () => view.id && socket.send({ type: 'typing', chat_id: view.id }) });
 const view = new Conversation(
   { panel: $('conversation'), empty: $('pane-empty'), title: $('chat-title'), subtitle: $('chat-subtitle'),
-    membersButton: $('members-button') },
+    membersButton: $('members-button'), muteButton: $('mute-button') },
   { list, pane, composer, typing },
-  { isOnline, onReopen: readOpenChat });
+  { isOnline, onReopen: readOpenChat, onMuted: updateTitle });
 const notifier = new Notifier($('notifications-button'), { onClickChat: (id) => { location.hash = `#/chat/${id}`; } });
 const newChat = new NewChatDialog($('new-chat-dialog'), {
   me, isOnline, onChat: (chat) => { list.upsert(chat); location.hash = `#/chat/${chat.id}`; },
@@ -135,6 +135,7 @@ const HANDLERS = {
     presenceChanged();
   },
   chat_created: (f) => list.upsert(f.chat),
+  chat_muted: (f) => view.setMuted(f.chat_id, f.muted),
   chat_updated: (f) => {
     const chat = list.get(f.chat_id);
     if (chat) list.upsert({ ...chat, title: f.title });

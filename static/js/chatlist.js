@@ -86,8 +86,17 @@ export class ChatList {
     }
   }
 
+  setMuted(id, muted) {
+    const chat = this.chats.get(id);
+    if (chat && chat.muted !== muted) {
+      chat.muted = muted;
+      this.render();
+    }
+  }
+
+  /** For the title: a muted chat counts only the messages that mention the user. */
   totalUnread() {
-    return this.all().reduce((sum, c) => sum + (c.unread_count || 0), 0);
+    return this.all().reduce((sum, c) => sum + ((c.muted ? c.unread_mentions : c.unread_count) || 0), 0);
   }
 
   setActive(id) {
@@ -118,12 +127,13 @@ export class ChatList {
     const unread = chat.unread_count || 0;
     const mentioned = chat.unread_mentions || 0;
     const signature = JSON.stringify([chat.title, chat.type, last && [last.id, last.text, last.deleted],
-      unread, mentioned, peer && this.isOnline(peer.id), chat.id === this.activeId, time && formatListTime(time)]);
+      unread, mentioned, Boolean(chat.muted), peer && this.isOnline(peer.id), chat.id === this.activeId, time && formatListTime(time)]);
     li.hidden = Boolean(this.filterText) && !chat.title.toLowerCase().includes(this.filterText);
     if (li.dataset.signature === signature) return li;
     li.dataset.signature = signature;
     li.classList.toggle('active', chat.id === this.activeId);
-    li.classList.toggle('has-unread', unread > 0);
+    li.classList.toggle('has-unread', unread > 0 && !chat.muted);
+    li.classList.toggle('is-muted', Boolean(chat.muted));
 
     const face = chat.type === 'group' ? avatar('#', chat.id, 'group') : avatar(chat.title, peer ? peer.id : chat.id);
     if (chat.type === 'group') face.textContent = '#';
@@ -142,13 +152,15 @@ export class ChatList {
     h('span', { className: 'chat-main' },
       h('span', { className: 'chat-row' },
         h('span', { className: 'chat-title' }, chat.title),
+        h('span', { className: 'mute-icon', dataset: { testid: 'muted-icon' }, hidden: !chat.muted, title: 'Muted' }),
         time ? h('time', { className: 'chat-time', datetime: last.created_at }, formatListTime(time)) : null),
       h('span', { className: 'chat-row' },
         h('span', { className: 'chat-preview' }, this.preview(chat)),
         h('span', { className: 'badge mention-badge', dataset: { testid: 'mention-badge' }, hidden: mentioned === 0,
           title: `${mentioned} unread mention${mentioned === 1 ? '' : 's'}`,
           'aria-label': `${mentioned} unread mentions` }, mentioned ? '@' : ''),
-        h('span', { className: 'badge', dataset: { testid: 'unread-count' }, hidden: unread === 0,
+        h('span', { className: chat.muted ? 'badge badge-muted' : 'badge', dataset: { testid: 'unread-count' },
+          hidden: unread === 0,
           'aria-label': `${unread} unread` }, unread ? String(unread) : ''))));
     const hadFocus = li.contains(document.activeElement);
     li.replaceChildren(link);

@@ -1,17 +1,37 @@
 // The open conversation: the chat the address names (#/chat/N), shown in the message pane and the
 // composer, and its header (title; who is online, or when the other person was last seen).
+import { api } from './api.js';
 import { formatListTime } from './dom.js';
 
 export class Conversation {
   /**
-   * els: {panel, empty, title, subtitle, membersButton}; parts: {list, pane, composer, typing};
-   * opts: {isOnline(userId), onReopen() (the open chat was picked again)}.
+   * els: {panel, empty, title, subtitle, membersButton, muteButton}; parts: {list, pane, composer, typing};
+   * opts: {isOnline(userId), onReopen() (the open chat was picked again), onMuted() (a chat was muted or unmuted)}.
    */
   constructor(els, parts, opts) {
     Object.assign(this, els);
     this.parts = parts;
     this.opts = opts;
     this.id = null; // the open chat's id
+    this.muteButton.addEventListener('click', () => this.toggleMute());
+  }
+
+  /** Mute or unmute the open chat for this user; every tab (this one too) applies the `chat_muted` frame. */
+  async toggleMute() {
+    const chat = this.id && this.parts.list.get(this.id);
+    if (!chat) return;
+    try {
+      const fresh = await api('PATCH', `/api/chats/${chat.id}`, { muted: !chat.muted });
+      this.setMuted(fresh.id, fresh.muted); // at once, even if the socket is down
+    } catch (error) {
+      this.parts.composer.showError(error.message, 5000);
+    }
+  }
+
+  setMuted(id, muted) {
+    this.parts.list.setMuted(id, muted);
+    this.header();
+    this.opts.onMuted();
   }
 
   /** Open the chat the address names, or none. */
@@ -70,5 +90,7 @@ export class Conversation {
     }
     this.subtitle.textContent = subtitle;
     this.membersButton.hidden = chat.type !== 'group';
+    this.muteButton.setAttribute('aria-pressed', String(Boolean(chat.muted)));
+    this.muteButton.textContent = chat.muted ? 'Unmute' : 'Mute';
   }
 }

@@ -19,9 +19,9 @@ export class Notifier {
     document.title = document.hidden && totalUnread > 0 ? `(${totalUnread}) ${BASE_TITLE}` : BASE_TITLE;
   }
 
-  /** ``mentioned``: the message names the user; it gets a notification of its own that stays. */
+  /** ``mentioned``: the message names the user; it gets a notification of its own that stays, even in a muted chat. */
   message(chat, message, mentioned = false) {
-    if (!document.hidden || !this.supported || Notification.permission !== 'granted') return;
+    if ((chat.muted && !mentioned) || !document.hidden || !this.supported || Notification.permission !== 'granted') return;
     const where = chat.type === 'group' ? ` in ${chat.title}` : '';
     const heading = mentioned ? `${message.sender_name} mentioned you${where}` : `${message.sender_name}${where}`;
     const notification = new Notification(heading, {
