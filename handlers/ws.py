@@ -223,8 +223,13 @@ class ChatSocket(WebSocketHandler):
         task = asyncio.ensure_future(self._await_stored(stored, frame.get("client_msg_id")))
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
-        if len(self._inflight) >= MAX_INFLIGHT_SENDS:
-            await task  # stop reading this socket until the backlog shrinks
+        if len(self._inflight) >= MAX_INFLIGHT_SENDS:  # stop reading this socket until the backlog shrinks
+            self.ws_connection.pause_keepalive()
+            try:
+                await task
+            finally:
+                if self.ws_connection is not None:
+                    self.ws_connection.resume_keepalive()
 
     async def _await_stored(self, stored, client_msg_id):
         """The writer acks a stored message itself, in order; a refusal becomes an error frame here."""

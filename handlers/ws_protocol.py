@@ -1,4 +1,5 @@
-"""Tornado's WebSocket protocol, changed in one place: an oversized frame reaches the client as 1009.
+"""Tornado's WebSocket protocol, changed in two places: an oversized frame reaches the client as 1009,
+and the keepalive does not drop a peer whose pongs we are not reading.
 
 On a frame over ``websocket_max_message_size`` Tornado writes the 1009 close
 frame and tears the connection down at once.  The rest of the frame is still
@@ -7,6 +8,14 @@ it fails before it reads the close frame: it reports 1006, the one code the
 product promises never to leave unexplained.  Here the connection is kept
 until the close frame has left, then half-closed and drained (bounded) until
 the client closes (``handlers/linger.py``).
+
+Back-pressure: a connection with 64 sends waiting for their commit is not
+read until one is stored (``ChatSocket.frame_send_message``).  The peer's pong
+then waits unread behind its own frames, and Tornado's keepalive, which
+closes with "ping timed out" when no pong was read within the timeout, would
+drop every fast sender whenever commits are slow.  So a ping that is
+outstanding while reads are paused counts as answered; once reading resumes,
+the next ping is judged as usual.
 """
 import asyncio
 
@@ -23,6 +32,24 @@ DRAIN_SECONDS = 5.0
 class DrainingProtocol(WebSocketProtocol13):
     _drain_on_abort = False
     _draining = None
+    _reads_paused = False
+    _pong_or_paused = False
+
+    @property
+    def _received_pong(self):
+        """Tornado sets this False when it pings and True when a pong is read (see the module docstring)."""
+        return self._pong_or_paused
+
+    @_received_pong.setter
+    def _received_pong(self, value):
+        self._pong_or_paused = value or self._reads_paused
+
+    def pause_keepalive(self):
+        """The handler stops reading: the outstanding ping (and any sent meanwhile) counts as answered."""
+        self._reads_paused = self._pong_or_paused = True
+
+    def resume_keepalive(self):
+        self._reads_paused = False
 
     def close(self, code=None, reason=None):
         if code == CLOSE_TOO_BIG and not self.server_terminated:
