@@ -203,7 +203,7 @@ async def start(config, sockets=None):
 
     app = make_app(config)
     app.state.bus.start()
-    # Bodies Tornado buffers itself (the page forms); API handlers stream theirs and set their own limit.
+    # Bodies Tornado buffers itself (none expected); API handlers and the login/logout forms stream theirs.
     server = tornado.httpserver.HTTPServer(app, xheaders=config["trust_proxy_headers"],
                                            max_body_size=config["max_body_bytes"])
     if sockets is None:

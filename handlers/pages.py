@@ -5,10 +5,12 @@ import os
 import secrets
 
 import orjson
+import tornado.httputil
 import tornado.web
 
 from handlers import csp
 from handlers.base import SESSION_COOKIE, BaseHandler, session_cookie
+from handlers.body import StreamedBody
 from handlers.bundle import resource
 from handlers.realtime import events
 from models import chats, messages, users
@@ -61,6 +63,37 @@ class PageHandler(BaseHandler):
         return {"imports": {f"/static/js/{n}": self.static_url(f"js/{n}") for n in APP_MODULES}}
 
 
+@tornado.web.stream_request_body
+class FormPage(StreamedBody, PageHandler):
+    """A page that takes a form post, its body read like the API's (``handlers/body.py``): one over
+    ``max_body_bytes`` gets a 413 error page (JSON when asked for), not Tornado's bare 400."""
+
+    def check_xsrf_cookie(self):
+        """Tornado calls this before a streamed body has arrived; ``read_form`` checks once it has."""
+
+    def prepare(self):
+        self.check_declared_length()
+        self.body_accepted()
+
+    def read_form(self):
+        """Parse the streamed form into the request's arguments, then check its XSRF token."""
+        request = self.request
+        tornado.httputil.parse_body_arguments(request.headers.get("Content-Type", ""), self.body_bytes(),
+                                              request.body_arguments, request.files, request.headers)
+        for name, values in request.body_arguments.items():
+            request.arguments.setdefault(name, []).extend(values)
+        BaseHandler.check_xsrf_cookie(self)
+
+    def wants_json(self):
+        return "application/json" in self.request.headers.get("Accept", "")
+
+    def write_error(self, status_code, **kwargs):
+        if not self.wants_json():
+            return super().write_error(status_code, **kwargs)
+        body = self.set_error_status(kwargs.get("exc_info", (None, None, None))[1], status_code)
+        self.finish({"error": body})
+
+
 class IndexHandler(PageHandler):
     async def get(self):
         if "text/html" not in self.request.headers.get("Accept", ""):
@@ -72,14 +105,15 @@ class IndexHandler(PageHandler):
         self.render_app_page("chat.html")
 
 
-class LoginPage(PageHandler):
+class LoginPage(FormPage):
     def get(self):
         self.render_app_page("login.html", error=None, username="", next_url=self._next_url())
 
     async def post(self):
+        self.read_form()
         username = self.get_body_argument("username", "")
         password = self.get_body_argument("password", "")
-        wants_json = "application/json" in self.request.headers.get("Accept", "")
+        wants_json = self.wants_json()
         try:
             payload = await self.log_in(username, password, set_cookie=True)
         except (AppError, DatabaseUnavailable) as exc:
@@ -97,8 +131,9 @@ class LoginPage(PageHandler):
         return safe_next(self.get_argument("next", "/"))
 
 
-class LogoutPage(PageHandler):
+class LogoutPage(FormPage):
     async def post(self):
+        self.read_form()
         user = await self.session_user()
         if user is not None:
             await db_call(users.revoke_session, user["session_id"])

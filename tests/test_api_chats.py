@@ -144,3 +144,24 @@ def test_chat_list_has_constant_query_count(server_factory):
     # memberships, members, last messages (+ their reactions, mentions, and quotes when they reply), unread
     # counts, unread mentions
     assert q_after == q_before <= 8
+
+
+def test_last_message_has_the_same_shape_as_messages_elsewhere(server):
+    """The chat list's last_message is the whole message object (files, reply, reactions, mentions),
+    equal to what history, catch-up and chat_created give for it, not a summary."""
+    admin, user1 = server.login("admin"), server.login("user1")
+    general = server.chat_id(admin, "General")
+    first = server.request("POST", f"/api/chats/{general}/messages", user1, {"text": "plan?"}).json()
+    upload = server.request("POST", "/api/files", admin, files={"file": ("plan.txt", b"step 1", "text/plain")}).json()
+    last = server.request("POST", f"/api/chats/{general}/messages", admin,
+                          {"text": "here @user1", "reply_to": first["id"], "file_ids": [upload["id"]]}).json()
+    server.request("PUT", f"/api/messages/{last['id']}/reactions/%F0%9F%91%8D", user1)
+    entry = server.request("GET", f"/api/chats/{general}", user1).json()["last_message"]
+    history = server.request("GET", f"/api/chats/{general}/messages", user1).json()["messages"]
+    updates = server.request("GET", "/api/updates?after_id=0", user1).json()["messages"]
+    assert entry == history[-1] == updates[-1]
+    assert entry["files"] == [upload] and entry["reply_to"]["id"] == first["id"]
+    assert entry["reactions"] == [{"emoji": "\U0001f44d", "count": 1, "user_ids": [user_id(server, user1)]}]
+    assert entry["mentions"] == [user_id(server, user1)]
+    listed = next(c for c in server.request("GET", "/api/chats", user1).json() if c["id"] == general)
+    assert listed["last_message"] == entry
