@@ -71,6 +71,8 @@ SETTINGS = [
      "seconds a WebSocket without a token may take to send its auth frame before 1008"),
     ("ws_max_frame_bytes", "CM_WS_MAX_FRAME_BYTES", 64 * 1024, int, "largest incoming frame; bigger closes with 1009"),
     ("max_body_bytes", "CM_MAX_BODY_BYTES", 1024 * 1024, int, "largest JSON request body; bigger gets 413"),
+    ("orphan_upload_grace", "CM_ORPHAN_UPLOAD_GRACE", 86400, int,
+     "seconds an uploaded file may stay unattached to any message before it is deleted"),
     ("max_upload_bytes", "CM_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, int,
      "largest file upload (POST /api/files); bigger gets 413"),
     ("write_batch_max", "CM_WRITE_BATCH_MAX", 256, int, "most messages committed in one transaction"),
@@ -203,6 +205,7 @@ async def start(config, sockets=None):
 
     app = make_app(config)
     app.state.bus.start()
+    app.state.sweeper.start()
     # Bodies Tornado buffers itself (none expected); API handlers and the login/logout forms stream theirs.
     server = tornado.httpserver.HTTPServer(app, xheaders=config["trust_proxy_headers"],
                                            max_body_size=config["max_body_bytes"])
@@ -217,6 +220,7 @@ async def start(config, sockets=None):
 async def shutdown(server, app, grace=1.0):
     """Stop accepting, close WebSockets with 1001, finish queued writes."""
     server.stop()
+    app.state.sweeper.stop()
     app.state.hub.close_all(1001, "server shutting down")
     await app.state.writer.flush()
     await app.state.bus.flush()

@@ -189,6 +189,19 @@ def attach(pairs):
         MessageFile.insert_many(rows).execute()
 
 
+def delete_orphans(uploaded_before, limit=50):
+    """Delete up to ``limit`` files uploaded before ``uploaded_before`` that no message carries (their
+    chunks first); returns how many.  A file carried by a deleted message stays, for administrators."""
+    attached = MessageFile.select(MessageFile.file)
+    ids = [f for (f,) in StoredFile.select(StoredFile.id)
+           .where((StoredFile.created_at < uploaded_before) & StoredFile.id.not_in(attached))
+           .order_by(StoredFile.id).limit(limit).tuples()]
+    if ids:
+        FileChunk.delete().where(FileChunk.file.in_(ids)).execute()
+        StoredFile.delete().where(StoredFile.id.in_(ids)).execute()
+    return len(ids)
+
+
 def files_of(message_ids):
     """{message id: [file dicts]} in one query."""
     found = {m: [] for m in message_ids}

@@ -1,11 +1,17 @@
 """File uploads, downloads, access rules and messages carrying files (SQLite and PostgreSQL)."""
+import asyncio
+import datetime
 import io
 import json
 import socket
+import time
 
 import pytest
 from PIL import Image
 
+from models.clock import utcnow
+from models.db import db_call
+from models.files import FileChunk, delete_orphans
 from tests.helpers import assert_error
 
 
@@ -175,3 +181,49 @@ def test_far_over_tornados_own_limit_answered_before_the_body(server, users):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
     assert json.loads(body)["error"]["code"] == "file_too_large"
+
+
+def in_database(server, fn, *args):
+    """Run a domain function the way handlers do (db_call on the server's loop)."""
+    return asyncio.run_coroutine_threadsafe(db_call(fn, *args), server._loop).result(15)
+
+
+def chunk_count(server, file_id):
+    return in_database(server, lambda: FileChunk.select().where(FileChunk.file == file_id).count())
+
+
+def test_unattached_uploads_are_deleted_after_the_grace_period(server, users):
+    orphan = upload(server, users["user1"], b"left behind" * 100_000).json()  # over one chunk
+    kept = upload(server, users["user1"], b"sent").json()
+    general = server.chat_id(users["user1"], "General")
+    assert send(server, users["user1"], general, file_ids=[kept["id"]]).status_code == 201
+    gone_with_message = upload(server, users["user1"], b"sent, then deleted").json()
+    message = send(server, users["user1"], general, file_ids=[gone_with_message["id"]]).json()
+    server.request("DELETE", f"/api/messages/{message['id']}", users["user1"])
+    now = utcnow()
+
+    assert in_database(server, delete_orphans, now - datetime.timedelta(hours=1)) == 0  # all younger
+    assert fetch(server, users["user1"], orphan).status_code == 200
+    assert chunk_count(server, orphan["id"]) == 5
+    assert in_database(server, delete_orphans, now + datetime.timedelta(seconds=5)) == 1
+    assert_error(fetch(server, users["user1"], orphan), 404, "file_not_found")
+    assert chunk_count(server, orphan["id"]) == 0
+    assert fetch(server, users["user2"], kept).content == b"sent"
+    assert fetch(server, users["admin"], gone_with_message).content == b"sent, then deleted"
+    assert in_database(server, delete_orphans, now + datetime.timedelta(seconds=5)) == 0
+
+
+def test_the_server_sweeps_orphans_by_itself(server_factory):
+    server = server_factory(orphan_upload_grace=1)  # swept every second
+    token = server.login("user1")
+    orphan = upload(server, token, b"nobody sends me").json()
+    deadline = time.monotonic() + 20
+    while fetch(server, token, orphan).status_code == 200:
+        assert time.monotonic() < deadline, "the unattached upload was not deleted"
+        time.sleep(0.2)
+    assert_error(fetch(server, token, orphan), 404, "file_not_found")
+    fresh = upload(server, token, b"attached in time").json()
+    general = server.chat_id(token, "General")
+    assert send(server, token, general, file_ids=[fresh["id"]]).status_code == 201
+    time.sleep(2.5)  # two more sweeps: an attached file is never an orphan
+    assert fetch(server, token, fresh).content == b"attached in time"
