@@ -33,7 +33,8 @@ FIELD = {"user_id": an_id, "message_id": an_id, "chat_id": an_id, "after_id": an
          "member_ids": st.one_of(st.lists(an_id, max_size=4), anything),
          "user_ids": st.one_of(st.lists(an_id, max_size=4), anything), "changed_since": a_time,
          "type": st.one_of(st.sampled_from(["direct", "group"]), anything),
-         "is_admin": st.one_of(st.booleans(), anything), "is_active": st.one_of(st.booleans(), anything)}
+         "is_admin": st.one_of(st.booleans(), anything), "is_active": st.one_of(st.booleans(), anything),
+         "muted": st.one_of(st.booleans(), anything)}
 
 
 def fields(*names):
@@ -58,7 +59,7 @@ ENDPOINTS = [
     ("GET", "/api/chats", (), ()),
     ("POST", "/api/chats", ("type", "user_id", "title", "member_ids"), ()),
     ("GET", "/api/chats/{}", (), ()),
-    ("PATCH", "/api/chats/{}", ("title",), ()),
+    ("PATCH", "/api/chats/{}", ("title", "muted"), ()),
     ("POST", "/api/chats/{}/members", ("user_ids",), ()),
     ("DELETE", "/api/chats/{}/members/{}", (), ()),
     ("GET", "/api/chats/{}/messages", (), ("before_id", "after_id", "limit")),
