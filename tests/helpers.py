@@ -1,12 +1,19 @@
 """Small helpers shared by the API and WebSocket tests."""
+import asyncio
 import contextlib
 from urllib.parse import urlsplit
 
 import jwt
 import psycopg2
 
+from models.db import db_call
 from models.users import issue_access_token
 from tests.harness import PG_ADMIN_URL
+
+
+def in_database(server, fn, *args):
+    """Run a domain function the way handlers do: ``db_call`` on an in-process server's loop."""
+    return asyncio.run_coroutine_threadsafe(db_call(fn, *args), server._loop).result(15)
 
 
 def expired_token(server, token):

@@ -5,8 +5,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from models import chats
 from tests.browser import (HIDE_PAGE, NOTIFICATION_STUB, another_tab, assert_no_console_errors, badge, entry, log_in,
-                           open_chat)
+                           open_chat, user_id)
+from tests.helpers import in_database
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
@@ -61,4 +63,12 @@ def test_muted_chat_notifies_only_mentions_and_greys_its_badge(ui_server, new_pa
     expect(entry(other_tab, general).locator("[data-testid=muted-icon]")).to_be_visible()
     expect(other_tab.locator("[data-testid=mute-button]")).to_have_attribute("aria-pressed", "true")
     expect(other_tab).to_have_title(re.compile(r"^Corporate Messenger$"))
+
+    # A change missed while disconnected (made here without its frame) arrives with the reconnect's chat list.
+    user2 = ui_server.login("user2")
+    in_database(ui_server, chats.update_chat, user_id(ui_server, user2, "user2"), general, None, False)
+    ui_server.call(lambda: ui_server.hub.close_all(1012, "test restart"))
+    for tab in (page, other_tab):
+        expect(entry(tab, general).locator("[data-testid=muted-icon]")).to_be_hidden()
+    expect(other_tab.locator("[data-testid=mute-button]")).to_have_attribute("aria-pressed", "false")
     assert_no_console_errors(page, other_tab)

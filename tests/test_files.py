@@ -1,5 +1,4 @@
 """File uploads, downloads, access rules and messages carrying files (SQLite and PostgreSQL)."""
-import asyncio
 import datetime
 import io
 import json
@@ -10,9 +9,8 @@ import pytest
 from PIL import Image
 
 from models.clock import utcnow
-from models.db import db_call
 from models.files import FileChunk, delete_orphans
-from tests.helpers import assert_error
+from tests.helpers import assert_error, in_database
 
 
 def upload(server, token, data, name="notes.txt", content_type="text/plain"):
@@ -181,11 +179,6 @@ def test_far_over_tornados_own_limit_answered_before_the_body(server, users):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
     assert json.loads(body)["error"]["code"] == "file_too_large"
-
-
-def in_database(server, fn, *args):
-    """Run a domain function the way handlers do (db_call on the server's loop)."""
-    return asyncio.run_coroutine_threadsafe(db_call(fn, *args), server._loop).result(15)
 
 
 def chunk_count(server, file_id):
