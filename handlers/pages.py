@@ -15,7 +15,7 @@ from handlers.realtime import events
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError
-from models.i18n import N_
+from models.i18n import N_, render
 
 logger = logging.getLogger(__name__)
 JS_DIR = resource("static", "js")
@@ -135,7 +135,7 @@ class AdminPage(PageHandler):
 class NotFoundPage(BaseHandler):
     def prepare(self):
         self.set_status(404)
-        self.render_page("error.html", status_code=404, message=NO_PAGE)
+        self.render_page("error.html", status_code=404, message=render(NO_PAGE, self.locale))
 
 
 ROUTES = [
