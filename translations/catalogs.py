@@ -2,7 +2,8 @@
 
 1. Extract every marked message into ``messages.pot``: ``N_()``/``NP_()`` (and
    gettext's usual names) in handlers/, models/ and server.py, ``{% trans %}``
-   and ``_()`` in templates/.
+   and ``_()`` in templates/, the texts of ``static/close-codes.json`` (causes
+   and fixes the doctor prints).
 2. Update ``<code>/LC_MESSAGES/messages.po`` for each language from it: new
    messages arrive untranslated (English copies its message ids), messages the
    code no longer has are dropped.
@@ -14,6 +15,7 @@ fail when the catalogs lag behind the code or a translation is missing.
 """
 import copy
 import datetime
+import json
 import pathlib
 import sys
 
@@ -26,8 +28,26 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "translations"
 LOCALES = ("en", "ru")
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "NP_": (1, 2)}
+
+
+def extract_explanations(fileobj, keywords, comment_tags, options):
+    """Babel extractor for ``static/close-codes.json``: its texts, which the doctor prints in the reader's language."""
+    def texts(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key != "_about":
+                    yield from texts(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from texts(item)
+        elif isinstance(value, str):
+            yield value
+    for text in texts(json.load(fileobj)):
+        yield 0, None, text, []
+
+
 METHODS = [("handlers/**.py", "python"), ("models/**.py", "python"), ("server.py", "python"),
-           ("templates/**.html", "jinja2")]
+           ("templates/**.html", "jinja2"), ("static/close-codes.json", extract_explanations)]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "silent": "false"}}
 VERSION = "1.0"
 STAMP = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)  # fixed dates: no churn in the files
