@@ -114,7 +114,7 @@ class BaseHandler(tornado.web.RequestHandler):
         context.update(static_url=self.static_url, xsrf_form_html=self.xsrf_form_html,
                        xsrf_token=self.xsrf_token.decode(), current_user=self.current_user,
                        version=self.application.state.version, request=self.request,
-                       locale=self.locale.code, locales=i18n.LOCALES)
+                       locale=self.locale.code)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(env.get_template(template).render(**context))
 
@@ -133,7 +133,7 @@ class BaseHandler(tornado.web.RequestHandler):
             logger.warning("Failed login for %r from %s", username[:32], address)
             raise AppError(401, "invalid_credentials", N_("Wrong username or password"))
         if not candidate["is_active"]:
-            raise AppError(401, "user_deactivated", N_("This account has been deactivated"))
+            raise AppError(401, "user_deactivated", users.DEACTIVATED)
         await self.state.throttle.succeeded(username)
         session = await db_call(users.open_session, candidate["id"],
                                 self.request.headers.get("User-Agent", ""), self.config["refresh_token_ttl"])
@@ -267,8 +267,8 @@ class ApiHandler(StreamedBody, BaseHandler):
             return default
         value = body[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise AppError(422, "invalid_field", N_("Field '%(name)s' must be %(kind)s", name=name, kind=kind.__name__),
-                           field=name)
+            raise AppError(422, "invalid_field", N_("Field '%(name)s' must be %(kind)s", name=name,
+                                                    kind=kind.__name__), field=name)
         if kind is int:
             check_id(value, name)
         return value

@@ -164,7 +164,7 @@ class ChatSocket(WebSocketHandler):
             self.close(CLOSE_SLOW_CONSUMER, N_("outgoing buffer overflow: reconnect and catch up"))
 
     def close(self, code=None, reason=None):
-        """Close once; ``reason`` (marked or plain) goes out in this connection's language, cut to fit."""
+        """Close once; the protocol sends ``reason`` (marked or plain) in this connection's language, cut to fit."""
         if not self._closing:
             self._closing = True
             if self.user_id is not None:
