@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast services bench binary clean
+.PHONY: run test test-fast services bench binary translations clean
 
 $(VENV)/.runtime: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ binary: $(VENV)/.build
 	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist \
 		--workpath build/pyinstaller deploy/corporate-messenger.spec
 	@ls -l dist/corporate-messenger && dist/corporate-messenger --version
+
+## After adding or changing a marked string: update messages.pot and the .po files, compile the .mo files.
+translations: $(VENV)/.test
+	$(PY) -B translations/catalogs.py
 
 bench: $(VENV)/.test
 	$(PY) bench/throughput.py

@@ -219,9 +219,11 @@ async def start(config, sockets=None):
 
 async def shutdown(server, app, grace=1.0):
     """Stop accepting, close WebSockets with 1001, finish queued writes."""
+    from models.i18n import N_
+
     server.stop()
     app.state.sweeper.stop()
-    app.state.hub.close_all(1001, "server shutting down")
+    app.state.hub.close_all(1001, N_("server shutting down"))
     await app.state.writer.flush()
     await app.state.bus.flush()
     app.state.bus.stop()

@@ -2,11 +2,13 @@
 import asyncio
 import logging
 
+from handlers import i18n
 from handlers.base import SESSION_COOKIE, ApiHandler, BaseHandler, session_cookie
 from handlers.realtime import events
 from models import chats, messages, search, storage, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
+from models.i18n import N_
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,18 @@ class MeHandler(ApiHandler):
     async def get(self):
         self.send_json(self.current_user)
 
+    async def patch(self):
+        """Save the caller's language (``"en"``, ``"ru"``, or null to follow the browser again)."""
+        body = self.json_body()
+        if "locale" not in body:
+            raise AppError(422, "missing_field", N_("Field '%(name)s' is required", name="locale"), field="locale")
+        locale = body["locale"]
+        await db_call(users.set_locale, self.current_user["id"], locale)
+        events.locale_changed(self.state.bus, self.current_user["id"], locale)
+        self.current_user["locale"] = locale
+        self.locale = i18n.for_request(self, self.current_user)
+        self.send_json(self.current_user)
+
 
 class UsersHandler(ApiHandler):
     async def get(self):
@@ -115,7 +129,7 @@ class AdminUserHandler(ApiHandler):
         is_admin = self.field(body, "is_admin", bool, required=False)
         is_active = self.field(body, "is_active", bool, required=False)
         if user_id == self.current_user["id"] and (is_active is False or is_admin is False):
-            raise AppError(422, "cannot_demote_self", "You cannot deactivate or demote your own account")
+            raise AppError(422, "cannot_demote_self", N_("You cannot deactivate or demote your own account"))
         result = await db_call(users.update_user, user_id, display_name, is_admin)
         if is_active is not None:
             result = await db_call(users.set_active, user_id, is_active)
@@ -132,7 +146,7 @@ class AdminPasswordHandler(ApiHandler):
         password_hash = await run_blocking(users.hash_password, password)
         user_id = self.path_id(user_id)
         result = await db_call(users.set_password, user_id, password_hash)
-        events.close_user(self.state.bus, user_id, "password was reset: log in again")
+        events.close_user(self.state.bus, user_id, N_("password was reset: log in again"))
         self.send_json(result)
 
 
@@ -156,7 +170,7 @@ class ChatsHandler(ApiHandler):
             chat = await db_call(chats.create_group_chat, me, self.field(body, "title", str), member_ids)
             created = True
         else:
-            raise AppError(422, "invalid_field", "type must be 'direct' or 'group'", field="type")
+            raise AppError(422, "invalid_field", N_("type must be 'direct' or 'group'"), field="type")
         if created:
             events.chat_created(self.state.bus, chat)
         self.send_json(with_presence(self.state.hub, chat), 201 if created else 200)
@@ -173,7 +187,7 @@ class ChatHandler(ApiHandler):
         title = self.field(body, "title", str, required=False)
         muted = self.field(body, "muted", bool, required=False)
         if title is None and muted is None:
-            raise AppError(422, "missing_field", "Send 'title' or 'muted'", field="title")
+            raise AppError(422, "missing_field", N_("Send 'title' or 'muted'"), field="title")
         me = self.current_user["id"]
         chat = await db_call(chats.update_chat, me, self.path_id(chat_id), title, muted)
         if title is not None:
@@ -205,7 +219,7 @@ class MessagesHandler(ApiHandler):
         before_id = self.query_int("before_id")
         after_id = self.query_int("after_id")
         if before_id is not None and after_id is not None:
-            raise AppError(400, "invalid_query", "Use before_id or after_id, not both")
+            raise AppError(400, "invalid_query", N_("Use before_id or after_id, not both"))
         limit = self.query_int("limit", 50, minimum=1)
         page = await db_call(messages.history, self.current_user["id"], self.path_id(chat_id),
                              before_id, after_id, limit)
@@ -276,7 +290,7 @@ class SearchHandler(ApiHandler):
     async def get(self):
         q = self.get_query_argument("q", "")
         if not q.strip():
-            raise AppError(400, "invalid_query", "Query parameter 'q' is required", field="q")
+            raise AppError(400, "invalid_query", N_("Query parameter '%(name)s' is required", name="q"), field="q")
         chat_id = self.query_int("chat_id")
         limit = self.query_int("limit", 20, minimum=1)
         self.send_json(await db_call(search.search, self.current_user["id"], q, chat_id, limit))
@@ -286,4 +300,4 @@ class NotFoundHandler(ApiHandler):
     auth_required = False
 
     def prepare(self):
-        raise AppError(404, "not_found", f"No API endpoint at {self.request.path}")
+        raise AppError(404, "not_found", N_("No API endpoint at %(path)s", path=self.request.path))

@@ -7,7 +7,7 @@ import types
 import jinja2
 import tornado.web
 
-from handlers import api, diagnostics, files, metrics, pages, ws
+from handlers import api, diagnostics, files, i18n, metrics, pages, ws
 from handlers.bundle import ROOT, VERSION
 from handlers.base import StaticFiles
 from handlers.realtime.backplane import PostgresBus
@@ -60,8 +60,8 @@ def make_app(config):
         writer=MessageWriter(bus, send_limiter, config["write_batch_max"]),
         throttle=throttle,
         sweeper=OrphanSweeper(config["orphan_upload_grace"]),
-        jinja=jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
-                                 autoescape=True),
+        jinja=i18n.install(jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
+                                              autoescape=True)),
     )
     routes = pages.ROUTES + diagnostics.ROUTES + [
         (r"/ws", ws.ChatSocket),

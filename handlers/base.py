@@ -6,34 +6,38 @@ from urllib.parse import urlsplit
 import orjson
 import tornado.web
 
-from handlers import csp, xsrf
+from handlers import csp, i18n, xsrf
 from handlers.body import StreamedBody
 from models import users
 from models.clock import parse_iso
 from models.db import DatabaseUnavailable, db_call, run_blocking, unavailable_error
 from models.errors import AppError, bad_request
+from models.i18n import N_, NP_, render
 from models.validate import MAX_ID, check_id
 
 logger = logging.getLogger(__name__)
 SESSION_COOKIE = "cm_session"
+NO_PAGE = N_("There is no page at this address.")
 MAX_PATH_ID_DIGITS = 19  # more digits than any 64-bit id: not found, whatever the value
 
 
-def error_body(exc, status=500):
+def error_body(exc, status=500, locale=None):
     """The one error shape: ``(HTTP status, {"code", "message", ...})`` for any exception.
 
     REST answers ``{"error": body}``, pages show ``body["message"]`` and the
     WebSocket sends ``{"type": "error", **body}``.  ``status`` is Tornado's
-    status for exceptions that carry none.
+    status for exceptions that carry none.  The message is in ``locale``'s
+    language (a ``tornado.locale.Locale``; English without one), the code in English.
     """
     if isinstance(exc, AppError):
-        return exc.status, exc.as_dict()
+        return exc.status, exc.as_dict(locale)
     if isinstance(exc, DatabaseUnavailable):
-        return 503, unavailable_error(exc, "retry shortly").as_dict()
+        return 503, unavailable_error(exc, N_("retry shortly")).as_dict(locale)
     message = None
     if isinstance(exc, tornado.web.HTTPError):
         status, message = exc.status_code, exc.log_message
-    return status, {"code": _status_code_name(status), "message": message or http.client.responses.get(status, "Error")}
+    message = message or http.client.responses.get(status, "Error")
+    return status, {"code": _status_code_name(status), "message": render(message, locale)}
 
 
 def _status_code_name(status):
@@ -109,7 +113,8 @@ class BaseHandler(tornado.web.RequestHandler):
         env = self.application.state.jinja
         context.update(static_url=self.static_url, xsrf_form_html=self.xsrf_form_html,
                        xsrf_token=self.xsrf_token.decode(), current_user=self.current_user,
-                       version=self.application.state.version, request=self.request)
+                       version=self.application.state.version, request=self.request,
+                       locale=self.locale.code)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(env.get_template(template).render(**context))
 
@@ -118,16 +123,17 @@ class BaseHandler(tornado.web.RequestHandler):
         address = self.request.remote_ip
         wait = await self.state.throttle.retry_after(address, username)
         if wait:
-            raise AppError(429, "too_many_attempts",
-                           f"Too many failed logins. Try again in {wait} seconds.", retry_after=wait)
+            raise AppError(429, "too_many_attempts", NP_("Too many failed logins. Try again in %(num)d second.",
+                                                         "Too many failed logins. Try again in %(num)d seconds.",
+                                                         wait), retry_after=wait)
         candidate = await db_call(users.find_login_candidate, username)
         valid = await run_blocking(users.verify_password, candidate and candidate["password_hash"], password)
         if not (candidate and valid):
             await self.state.throttle.failed(address, username)
             logger.warning("Failed login for %r from %s", username[:32], address)
-            raise AppError(401, "invalid_credentials", "Wrong username or password")
+            raise AppError(401, "invalid_credentials", N_("Wrong username or password"))
         if not candidate["is_active"]:
-            raise AppError(401, "user_deactivated", "This account has been deactivated")
+            raise AppError(401, "user_deactivated", users.DEACTIVATED)
         await self.state.throttle.succeeded(username)
         session = await db_call(users.open_session, candidate["id"],
                                 self.request.headers.get("User-Agent", ""), self.config["refresh_token_ttl"])
@@ -173,17 +179,21 @@ class BaseHandler(tornado.web.RequestHandler):
         """A cookie-authenticated post must come from this site: an Origin of ours (when the browser sends
         one) and this session's token in the ``_xsrf`` field or the ``X-XSRFToken`` header."""
         if not origin_allowed(self.request, self.config["allowed_origins"]):
-            raise tornado.web.HTTPError(403, "Cross-site request refused (Origin %s)"
-                                        % self.request.headers["Origin"][:80])
+            raise tornado.web.HTTPError(403, N_("Cross-site request refused (Origin %(origin)s)",
+                                                origin=self.request.headers["Origin"][:80]))
         token = (self.get_argument("_xsrf", None) or self.request.headers.get("X-Xsrftoken")
                  or self.request.headers.get("X-Csrftoken"))
         if not token:
-            raise tornado.web.HTTPError(403, "'_xsrf' argument missing from POST")
+            raise tornado.web.HTTPError(403, N_("'_xsrf' argument missing from POST"))
         if not xsrf.matches(self.config["secret_key"], self._xsrf_binding(), token):
-            raise tornado.web.HTTPError(403, "XSRF token does not belong to this session: reload the page")
+            raise tornado.web.HTTPError(403, N_("XSRF token does not belong to this session: reload the page"))
 
     def set_default_headers(self):
         set_security_headers(self)
+
+    def get_user_locale(self):
+        """The saved or the cookie's language; None lets Tornado read ``Accept-Language``."""
+        return i18n.chosen(self, self.current_user)
 
     def write_error(self, status_code, **kwargs):
         """Every uncaught exception ends here: JSON under /api/, the error page elsewhere."""
@@ -197,7 +207,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def set_error_status(self, exc, status_code=500):
         """Set the status (and ``Retry-After``) that ``exc`` calls for; return its error body."""
-        status, body = error_body(exc, status_code)
+        status, body = error_body(exc, status_code, self.locale)
         self.set_status(status)
         if "retry_after" in body:
             self.set_header("Retry-After", str(body["retry_after"]))
@@ -231,7 +241,7 @@ class ApiHandler(StreamedBody, BaseHandler):
         if self.auth_required:
             token = bearer_token(self.request)
             if not token:
-                raise AppError(401, "token_missing", "Send Authorization: Bearer <access_token>")
+                raise AppError(401, "token_missing", N_("Send Authorization: Bearer <access_token>"))
             self.current_user = await authenticate_token(self.config["secret_key"], token)
         self.body_accepted()
 
@@ -239,25 +249,26 @@ class ApiHandler(StreamedBody, BaseHandler):
         raw = self.body_bytes()
         if not raw.strip():
             if required:
-                raise bad_request("invalid_json", "Request body must be a JSON object")
+                raise bad_request("invalid_json", N_("Request body must be a JSON object"))
             return {}
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise bad_request("invalid_json", f"Request body is not valid JSON: {exc}")
+            raise bad_request("invalid_json", N_("Request body is not valid JSON: %(detail)s", detail=exc))
         if not isinstance(body, dict):
-            raise bad_request("invalid_json", "Request body must be a JSON object")
+            raise bad_request("invalid_json", N_("Request body must be a JSON object"))
         return body
 
     def field(self, body, name, kind, required=True, default=None):
         """One typed field of a JSON body (bool is not accepted as int)."""
         if name not in body or body[name] is None:
             if required:
-                raise AppError(422, "missing_field", f"Field {name!r} is required", field=name)
+                raise AppError(422, "missing_field", N_("Field '%(name)s' is required", name=name), field=name)
             return default
         value = body[name]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise AppError(422, "invalid_field", f"Field {name!r} must be {kind.__name__}", field=name)
+            raise AppError(422, "invalid_field", N_("Field '%(name)s' must be %(kind)s", name=name,
+                                                    kind=kind.__name__), field=name)
         if kind is int:
             check_id(value, name)
         return value
@@ -269,10 +280,11 @@ class ApiHandler(StreamedBody, BaseHandler):
         try:
             value = int(raw)
         except ValueError:
-            raise bad_request("invalid_query", f"Query parameter {name!r} must be an integer", field=name)
-        if not minimum <= value <= MAX_ID:
-            raise bad_request("invalid_query", f"Query parameter {name!r} must be between {minimum} and {MAX_ID}",
+            raise bad_request("invalid_query", N_("Query parameter '%(name)s' must be an integer", name=name),
                               field=name)
+        if not minimum <= value <= MAX_ID:
+            raise bad_request("invalid_query", N_("Query parameter '%(name)s' must be between %(min)s and %(max)s",
+                                                 name=name, min=minimum, max=MAX_ID), field=name)
         return value
 
     def query_time(self, name):
@@ -283,8 +295,8 @@ class ApiHandler(StreamedBody, BaseHandler):
         try:
             return parse_iso(raw)
         except ValueError:
-            raise bad_request("invalid_query",
-                              f"Query parameter {name!r} must be an ISO 8601 time in years 1-9999 UTC", field=name)
+            raise bad_request("invalid_query", N_("Query parameter '%(name)s' must be an ISO 8601 time in years "
+                                                  "1-9999 UTC", name=name), field=name)
 
     def path_id(self, raw):
         """An id from the URL; one beyond any stored id simply does not exist.
@@ -292,12 +304,12 @@ class ApiHandler(StreamedBody, BaseHandler):
         The length is checked first: ``int()`` refuses strings of over 4,300 digits.
         """
         if len(raw) > MAX_PATH_ID_DIGITS or int(raw) > MAX_ID:
-            raise AppError(404, "not_found", f"No object with id {raw[:20]}")
+            raise AppError(404, "not_found", N_("No object with id %(id)s", id=raw[:20]))
         return int(raw)
 
     def require_admin(self):
         if not self.current_user.get("is_admin"):
-            raise AppError(403, "admin_only", "Only administrators may do this")
+            raise AppError(403, "admin_only", N_("Only administrators may do this"))
 
     def send_json(self, payload, status=200):
         self.set_status(status)

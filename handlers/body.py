@@ -14,6 +14,7 @@ import sys
 
 from handlers.linger import drain_and_close, keep_open
 from models.errors import AppError
+from models.i18n import N_
 
 LINGER_BYTES = 128 * 1024 * 1024  # the most a refused client may still send us (discarded)...
 LINGER_SECONDS = 10.0  # ...and for how long
@@ -69,4 +70,4 @@ class StreamedBody:
 
     def _too_large(self):
         limit = self.body_limit()
-        return AppError(413, "body_too_large", f"Request body is over {limit} bytes", limit=limit)
+        return AppError(413, "body_too_large", N_("Request body is over %(limit)s bytes", limit=limit), limit=limit)

@@ -11,6 +11,7 @@ from handlers.multipart import find_file_part
 from models import files, users
 from models.db import db_call, run_blocking
 from models.errors import AppError, bad_request
+from models.i18n import N_
 
 MULTIPART_OVERHEAD = 64 * 1024  # part headers and boundaries around the file itself
 DISCARD_LIMIT = 1024 * 1024 * 1024  # read (and drop) up to this after a 413 so that the client sees the answer
@@ -19,7 +20,7 @@ _BOUNDARY = re.compile(r'boundary="?([^";]{1,70})"?')
 
 
 def too_large(limit):
-    return AppError(413, "file_too_large", f"Files may be at most {limit} bytes", limit=limit)
+    return AppError(413, "file_too_large", N_("Files may be at most %(limit)s bytes", limit=limit), limit=limit)
 
 
 @tornado.web.stream_request_body
@@ -51,7 +52,7 @@ class UploadHandler(ApiHandler):
             await super().prepare()
             match = _BOUNDARY.search(self.request.headers.get("Content-Type", ""))
             if not self.request.headers.get("Content-Type", "").startswith("multipart/form-data") or not match:
-                raise bad_request("invalid_upload", "Send multipart/form-data with the file in the field 'file'")
+                raise bad_request("invalid_upload", N_("Send multipart/form-data with the file in the field 'file'"))
             if declared > limit + MULTIPART_OVERHEAD:
                 raise too_large(limit)
         except AppError as exc:
@@ -79,7 +80,7 @@ class UploadHandler(ApiHandler):
             raise too_large(limit)
         part = await run_blocking(find_file_part, self._spool, self._boundary)
         if part is None:
-            raise bad_request("invalid_upload", "No file in the multipart field 'file'")
+            raise bad_request("invalid_upload", N_("No file in the multipart field 'file'"))
         name, content_type, data = part
         if data.length > limit:
             raise too_large(limit)
@@ -115,7 +116,7 @@ class FileHandler(ApiHandler):
         if not self.auth_required:
             cookie = session_cookie(self)
             if not cookie:
-                raise AppError(401, "token_missing", "Send Authorization: Bearer <access_token>")
+                raise AppError(401, "token_missing", N_("Send Authorization: Bearer <access_token>"))
             self.current_user = await db_call(users.session_for_refresh_token, cookie)
         self.set_header("Content-Security-Policy", FILE_CSP)
         self.set_header("Cross-Origin-Resource-Policy", "same-origin")

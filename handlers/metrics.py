@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, GCCollector, Histogram, Platfor
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 
-from handlers.base import BaseHandler
+from handlers.base import NO_PAGE, BaseHandler
 from handlers.bundle import build_commit
 from models.db import error_count
 
@@ -109,7 +109,7 @@ class MetricsHandler(BaseHandler):
 
     def get(self):
         if not (self._has_token() or self._direct_from_loopback()):
-            raise tornado.web.HTTPError(404, "There is no page at this address.")
+            raise tornado.web.HTTPError(404, NO_PAGE)
         encode, content_type = choose_encoder(self.request.headers.get("Accept"))  # text or OpenMetrics
         self.set_header("Content-Type", content_type)
         self.set_header("Cache-Control", "no-store")

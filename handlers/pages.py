@@ -3,19 +3,21 @@ import base64
 import logging
 import os
 import secrets
+from urllib.parse import urlencode
 
 import orjson
 import tornado.httputil
 import tornado.web
 
-from handlers import csp
-from handlers.base import SESSION_COOKIE, BaseHandler, session_cookie
+from handlers import csp, i18n
+from handlers.base import NO_PAGE, SESSION_COOKIE, BaseHandler, session_cookie
 from handlers.body import StreamedBody
 from handlers.bundle import resource
 from handlers.realtime import events
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError
+from models.i18n import N_, render
 
 logger = logging.getLogger(__name__)
 JS_DIR = resource("static", "js")
@@ -107,7 +109,20 @@ class IndexHandler(PageHandler):
 
 class LoginPage(FormPage):
     def get(self):
-        self.render_app_page("login.html", error=None, username="", next_url=self._next_url())
+        """``?lang=ru`` (the page's language links) keeps the choice in the ``cm_locale`` cookie, no script needed."""
+        code = self.get_query_argument("lang", None)
+        if code in i18n.LOCALES:
+            self.set_cookie(i18n.COOKIE, code, expires_days=365, samesite="Lax",
+                            secure=self.request.protocol == "https")
+            self.locale = i18n.get(code)
+        self.render_form(error=None, username="")
+
+    def render_form(self, error, username):
+        next_url = self._next_url()
+        links = [{"code": code, "name": i18n.NAMES[code],
+                  "url": "/login?" + urlencode({"lang": code, **({"next": next_url} if next_url != "/" else {})})}
+                 for code in i18n.LOCALES]
+        self.render_app_page("login.html", error=error, username=username, next_url=next_url, language_links=links)
 
     async def post(self):
         self.read_form()
@@ -120,8 +135,7 @@ class LoginPage(FormPage):
             body = self.set_error_status(exc)
             if wants_json:
                 return self.finish({"error": body})
-            return self.render_app_page("login.html", error=body["message"], username=username,
-                                        next_url=self._next_url())
+            return self.render_form(error=body["message"], username=username)
         if wants_json:
             self.set_header("Content-Type", "application/json")
             return self.finish(orjson.dumps(payload))
@@ -150,14 +164,14 @@ class AdminPage(PageHandler):
         if self.current_user is None:
             return self.redirect("/login?next=/admin")
         if not self.current_user.get("is_admin"):
-            raise tornado.web.HTTPError(403, "Only administrators can manage users.")
+            raise tornado.web.HTTPError(403, N_("Only administrators can manage users."))
         self.render_app_page("admin.html")
 
 
 class NotFoundPage(BaseHandler):
     def prepare(self):
         self.set_status(404)
-        self.render_page("error.html", status_code=404, message="There is no page at this address.")
+        self.render_page("error.html", status_code=404, message=render(NO_PAGE, self.locale))
 
 
 ROUTES = [

@@ -12,6 +12,7 @@ import time
 from models import limits
 from models.db import db_call
 from models.errors import AppError
+from models.i18n import NP_
 from models.users import normalise_username
 
 MAX_KEY_NAME = 64  # longer usernames cannot exist; cutting them keeps the keys small
@@ -120,7 +121,9 @@ class SendRateLimiter:
         """Take one send, or raise ``rate_limited`` (REST answers 429, the WebSocket an error frame)."""
         wait = await self.retry_after(user_id) if self.rate else 0
         if wait:
-            raise AppError(429, "rate_limited", f"Sending too fast. Try again in {wait} s.", retry_after=wait)
+            raise AppError(429, "rate_limited", NP_("Sending too fast. Try again in %(num)d second.",
+                                                    "Sending too fast. Try again in %(num)d seconds.", wait),
+                           retry_after=wait)
 
 
 class SharedSendRateLimiter(SendRateLimiter):

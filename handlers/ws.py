@@ -14,6 +14,7 @@ import orjson
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from handlers import i18n
 from handlers.base import (authenticate_token, bearer_token, error_body, origin_allowed, session_cookie,
                            set_security_headers)
 from handlers.realtime import events
@@ -24,6 +25,8 @@ from models import memberships, messages, users
 from models.clock import parse_iso
 from models.db import DatabaseUnavailable, db_call
 from models.errors import AppError, bad_request, invalid
+from models.i18n import N_
+from models.memberships import not_member_message
 from models.validate import check_id
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ CLOSE_POLICY = 1008
 CLOSE_SLOW_CONSUMER = 4000
 MAX_INFLIGHT_SENDS = 64
 TYPING_INTERVAL = 2.0
+DB_UNAVAILABLE = N_("database unavailable")
 
 
 def _ignore_closed(future):
@@ -70,6 +74,15 @@ class ChatSocket(WebSocketHandler):
         protocol = super().get_websocket_protocol()
         return protocol and DrainingProtocol(self, False, protocol.params)
 
+    def get_user_locale(self):
+        """The user's saved language once authenticated, else the cookie's; else ``Accept-Language``."""
+        return i18n.chosen(self, self.user)
+
+    def set_locale(self, code):
+        """The user chose a language (or None: back to the browser's) while this connection is open."""
+        self.user = {**self.user, "locale": code}
+        self.locale = i18n.for_request(self, self.user)
+
     def check_origin(self, origin):
         """Accept the handshake; ``open`` closes a foreign origin with an explained 1008 instead of a bare 403."""
         return True
@@ -85,7 +98,7 @@ class ChatSocket(WebSocketHandler):
         else:
             logger.info("WebSocket connection attempt without token in the URL")
         if not origin_allowed(self.request, self.state.config["allowed_origins"]):
-            return self.refuse(f"origin not allowed: {self.request.headers.get('Origin')[:80]}")
+            return self.refuse(N_("origin not allowed: %(origin)s", origin=self.request.headers.get("Origin")[:80]))
         try:
             if token is not None:
                 user = await authenticate_token(self.state.config["secret_key"], token)
@@ -98,26 +111,28 @@ class ChatSocket(WebSocketHandler):
         except AppError as exc:
             return self.refuse(exc.message)
         except DatabaseUnavailable:
-            return self.close(1011, "database unavailable")
+            return self.close(1011, DB_UNAVAILABLE)
         await self._start(user)
 
     def _auth_timeout(self):
-        self.refuse(f"missing token: pass ?token=, a session cookie, or an auth frame within "
-                    f"{self.state.config['ws_auth_timeout']:g} s")
+        seconds = "%g" % self.state.config["ws_auth_timeout"]
+        self.refuse(N_("missing token: pass ?token=, a session cookie, or an auth frame within %(seconds)s s",
+                       seconds=seconds))
 
     def refuse(self, reason):
         logger.info("WebSocket refused with 1008: %s", reason)
         self.state.hub.close_codes[str(CLOSE_POLICY)] += 1
-        self.close(CLOSE_POLICY, reason[:120])
+        self.close(CLOSE_POLICY, reason)
 
     async def _start(self, user):
         try:
             chat_ids, peer_ids = await db_call(memberships.connection_bootstrap, user["id"])
         except DatabaseUnavailable:
-            return self.close(1011, "database unavailable")
+            return self.close(1011, DB_UNAVAILABLE)
         if self.ws_connection is None or self.ws_connection.is_closing():
             return
         self.user, self.user_id, self.session_id = user, user["id"], user["session_id"]
+        self.locale = i18n.for_request(self, user)  # the saved language, now that the user is known
         hub = self.state.hub
         hub.attach(self, chat_ids)
         self.send_event(events.connected(user, self.conn_id, chat_ids, hub.online_among([*peer_ids, user["id"]]),
@@ -146,9 +161,10 @@ class ChatSocket(WebSocketHandler):
         if pending > self.state.config["ws_outbox_bytes"]:
             logger.warning("User %s connection %s fell %s bytes behind; closing with %s",
                            self.user_id, self.conn_id, pending, CLOSE_SLOW_CONSUMER)
-            self.close(CLOSE_SLOW_CONSUMER, "outgoing buffer overflow: reconnect and catch up")
+            self.close(CLOSE_SLOW_CONSUMER, N_("outgoing buffer overflow: reconnect and catch up"))
 
     def close(self, code=None, reason=None):
+        """Close once; the protocol sends ``reason`` (marked or plain) in this connection's language, cut to fit."""
         if not self._closing:
             self._closing = True
             if self.user_id is not None:
@@ -171,17 +187,17 @@ class ChatSocket(WebSocketHandler):
             try:
                 frame = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                raise bad_request("invalid_json", "Frame is not valid JSON")
+                raise bad_request("invalid_json", N_("Frame is not valid JSON"))
             if not isinstance(frame, dict):
-                raise bad_request("invalid_frame", "Frame must be a JSON object")
+                raise bad_request("invalid_frame", N_("Frame must be a JSON object"))
             client_msg_id = frame.get("client_msg_id") if isinstance(frame.get("client_msg_id"), str) else None
             kind = frame.get("type")
             if not isinstance(kind, str):
-                raise bad_request("missing_type", "Frame needs a string 'type'")
+                raise bad_request("missing_type", N_("Frame needs a string 'type'"))
             if self.user_id is None:
                 return await self._authenticate_frame(kind, frame)
             if kind not in FRAME_HANDLERS:
-                raise bad_request("unknown_type", f"Unknown frame type {kind[:40]!r}")
+                raise bad_request("unknown_type", N_("Unknown frame type '%(type)s'", type=kind[:40]))
             await getattr(self, FRAME_HANDLERS[kind])(frame)
         except Exception as exc:
             if not isinstance(exc, (AppError, DatabaseUnavailable)):
@@ -191,11 +207,11 @@ class ChatSocket(WebSocketHandler):
     def send_error_frame(self, exc, client_msg_id=None):
         """An ``error`` frame for ``exc``; the connection stays open."""
         self.state.hub.counters["frame_errors"] += 1
-        self.send_event(events.error(error_body(exc)[1], client_msg_id))
+        self.send_event(events.error(error_body(exc, locale=self.locale)[1], client_msg_id))
 
     async def _authenticate_frame(self, kind, frame):
         if kind != "auth":
-            return self.refuse("not authenticated: the first frame must be {\"type\":\"auth\",\"token\":...}")
+            return self.refuse(N_("not authenticated: the first frame must be {\"type\":\"auth\",\"token\":...}"))
         token = frame.get("token") if isinstance(frame.get("token"), str) else ""
         logger.info("WebSocket connection attempt with token: %s", preview(token))
         try:
@@ -203,7 +219,7 @@ class ChatSocket(WebSocketHandler):
         except AppError as exc:
             return self.refuse(exc.message)
         except DatabaseUnavailable:
-            return self.close(1011, "database unavailable")
+            return self.close(1011, DB_UNAVAILABLE)
         finally:
             if self._auth_timer is not None:
                 IOLoop.current().remove_timeout(self._auth_timer)
@@ -211,7 +227,7 @@ class ChatSocket(WebSocketHandler):
         await self._start(user)
 
     async def frame_auth(self, frame):
-        raise bad_request("already_authenticated", "This connection is already authenticated")
+        raise bad_request("already_authenticated", N_("This connection is already authenticated"))
 
     async def frame_ping(self, frame):
         self.send_event(events.pong(frame.get("id")))
@@ -242,7 +258,7 @@ class ChatSocket(WebSocketHandler):
     async def frame_typing(self, frame):
         chat_id = _int_field(frame, "chat_id")
         if not self.state.hub.is_member(self.user_id, chat_id):
-            raise AppError(403, "not_a_member", f"You are not a member of chat {chat_id}", chat_id=chat_id)
+            raise AppError(403, "not_a_member", not_member_message(chat_id), chat_id=chat_id)
         now = time.monotonic()
         if now - self._typing_sent.get(chat_id, 0) < TYPING_INTERVAL:
             return  # rate-limited: the others already know
@@ -262,7 +278,7 @@ class ChatSocket(WebSocketHandler):
             try:
                 changed_since = parse_iso(changed_since if isinstance(changed_since, str) else "")
             except ValueError:
-                raise invalid("invalid_field", "changed_since must be an ISO 8601 time in years 1-9999 UTC",
+                raise invalid("invalid_field", N_("changed_since must be an ISO 8601 time in years 1-9999 UTC"),
                               field="changed_since")
         page = await db_call(messages.catch_up, self.user_id, after_id, 500, changed_since)
         self.send_event(events.catch_up(after_id, page))
@@ -271,7 +287,7 @@ class ChatSocket(WebSocketHandler):
         """A loop-back through the real fan-out path (bus and hub), stored nowhere."""
         nonce = frame.get("nonce")
         if not isinstance(nonce, str) or len(nonce) > 64:
-            raise invalid("invalid_field", "nonce must be a string of at most 64 characters", field="nonce")
+            raise invalid("invalid_field", N_("nonce must be a string of at most 64 characters"), field="nonce")
         events.diagnostic_echo(self.state.bus, self, nonce)
 
 

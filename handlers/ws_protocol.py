@@ -22,11 +22,15 @@ import asyncio
 from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketProtocol13
 
+from handlers import i18n
 from handlers.linger import drain_and_close, keep_open
+from models.i18n import N_
 
 CLOSE_TOO_BIG = 1009
 DRAIN_BYTES = 16 * 1024 * 1024
 DRAIN_SECONDS = 5.0
+# Tornado's own close reasons, here for the catalogs: close() translates every reason.
+TORNADO_REASONS = (N_("message too big"), N_("message too big after decompression"), N_("ping timed out"))
 
 
 class DrainingProtocol(WebSocketProtocol13):
@@ -55,6 +59,8 @@ class DrainingProtocol(WebSocketProtocol13):
         if code == CLOSE_TOO_BIG and not self.server_terminated:
             self._drain_on_abort = True  # Tornado calls _abort() right after this
             self.handler.sent_close_code = code
+        if reason:
+            reason = i18n.close_reason(reason, self.handler.locale)
         super().close(code, reason)
 
     def _abort(self):

@@ -8,12 +8,14 @@ import peewee
 from models.clock import iso
 from models.db import db
 from models.errors import AppError, forbidden, invalid, not_found
+from models.i18n import N_
 from models.memberships import MAX_TITLE, Chat, Membership, chat_title, member_ids, require_membership
 from models.messages import last_messages, unread_counts, unread_mentions
 from models.users import User, user_dict
 from models.validate import check_id, clean_ids, clean_string
 
 MAX_GROUP_MEMBERS = 1000
+TOO_MANY_MEMBERS = N_("A group holds at most %(max)s members", max=MAX_GROUP_MEMBERS)
 
 
 def list_chats(user_id, chat_ids=None):
@@ -67,7 +69,7 @@ def _active_user_ids(user_ids):
     found = {u.id for u in User.select(User.id).where(User.id.in_(user_ids) & (User.is_active == True))}  # noqa: E712
     missing = [uid for uid in user_ids if uid not in found]
     if missing:
-        raise AppError(422, "unknown_user", f"No active user with id {missing[0]}", user_id=missing[0])
+        raise AppError(422, "unknown_user", N_("No active user with id %(id)s", id=missing[0]), user_id=missing[0])
     return user_ids
 
 
@@ -78,7 +80,7 @@ def create_direct_chat(user_id, other_id):
     """
     check_id(other_id, "user_id")
     if other_id == user_id:
-        raise AppError(422, "invalid_member", "A direct chat needs another user")
+        raise AppError(422, "invalid_member", N_("A direct chat needs another user"))
     _active_user_ids([other_id])
     key = f"{min(user_id, other_id)}:{max(user_id, other_id)}"
     existing = Chat.get_or_none(Chat.direct_key == key)
@@ -99,7 +101,7 @@ def create_group_chat(user_id, title, member_ids):
     member_ids = clean_ids(member_ids, "member_ids")
     others = sorted(set(member_ids) - {user_id})
     if len(others) + 1 > MAX_GROUP_MEMBERS:
-        raise AppError(422, "too_many_members", f"A group holds at most {MAX_GROUP_MEMBERS} members")
+        raise AppError(422, "too_many_members", TOO_MANY_MEMBERS)
     _active_user_ids(others)
     chat = Chat.create(type="group", title=title, created_by=user_id)
     rows = [{"chat": chat.id, "user": user_id, "role": "owner"}]
@@ -124,12 +126,12 @@ def add_members(user_id, chat_id, new_ids):
     _require_group(user_id, chat_id)
     new_ids = clean_ids(new_ids, "user_ids")
     if not new_ids:
-        raise invalid("invalid_field", "user_ids must list at least one user", field="user_ids")
+        raise invalid("invalid_field", N_("user_ids must list at least one user"), field="user_ids")
     _active_user_ids(new_ids)
     present = set(member_ids(chat_id))
     added = [uid for uid in sorted(set(new_ids)) if uid not in present]
     if len(present) + len(added) > MAX_GROUP_MEMBERS:
-        raise AppError(422, "too_many_members", f"A group holds at most {MAX_GROUP_MEMBERS} members")
+        raise AppError(422, "too_many_members", TOO_MANY_MEMBERS)
     if added:
         Membership.insert_many([{"chat": chat_id, "user": uid} for uid in added]).execute()
     return get_chat(user_id, chat_id), added
@@ -139,7 +141,7 @@ def remove_member(actor, chat_id, target_id):
     """Leave a group (target is the actor) or remove someone (owner or admin only)."""
     membership = _require_group(actor["id"], chat_id)
     if target_id != actor["id"] and membership.role != "owner" and not actor.get("is_admin"):
-        raise forbidden("not_allowed", "Only the group owner or an administrator can remove members")
+        raise forbidden("not_allowed", N_("Only the group owner or an administrator can remove members"))
     deleted = Membership.delete().where((Membership.chat == chat_id) & (Membership.user == target_id)).execute()
     if not deleted:
         raise not_found("member", target_id)
@@ -152,12 +154,12 @@ def remove_member(actor, chat_id, target_id):
 def _require_group(user_id, chat_id):
     membership = require_membership(user_id, chat_id)
     if membership.chat.type != "group":
-        raise AppError(422, "not_a_group", "Direct chats have exactly two members")
+        raise AppError(422, "not_a_group", N_("Direct chats have exactly two members"))
     return membership
 
 
 def _clean_title(title):
     title = clean_string(title, "title", MAX_TITLE)
     if not title:
-        raise invalid("invalid_field", "title must not be empty", field="title")
+        raise invalid("invalid_field", N_("title must not be empty"), field="title")
     return title

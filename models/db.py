@@ -23,6 +23,7 @@ from playhouse import db_url
 
 from models import storage
 from models.errors import AppError
+from models.i18n import N_
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,8 @@ class DiskFull(DatabaseUnavailable):
 def unavailable_error(exc, consequence):
     """The 503 a client gets for ``exc``, naming the cause: ``consequence`` says what happened to its request."""
     if isinstance(exc, DiskFull):
-        return AppError(503, "disk_full", f"The server's disk is full; {consequence}")
-    return AppError(503, "db_unavailable", f"The database is unreachable; {consequence}")
+        return AppError(503, "disk_full", N_("The server's disk is full; %(consequence)s", consequence=consequence))
+    return AppError(503, "db_unavailable", N_("The database is unreachable; %(consequence)s", consequence=consequence))
 
 
 def _causes(exc):
@@ -157,7 +158,7 @@ def run_in_transaction(fn, *args, **kwargs):
                 return fn(*args, **kwargs)
     except peewee.DataError as exc:
         # A value the database refuses (out of range, bad encoding): the caller's input, not a fault.
-        raise AppError(400, "invalid_input", "The database refused a value in this request") from exc
+        raise AppError(400, "invalid_input", N_("The database refused a value in this request")) from exc
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
         # The pool drops a connection the server closed; the next call reconnects.  When the database
         # aborted the transaction itself (SQLite does on SQLITE_FULL), peewee's rollback fails too and

@@ -1,16 +1,22 @@
-"""The one error type domain functions raise; handlers turn it into JSON or an error frame."""
+"""The one error type domain functions raise; handlers turn it into JSON or an error frame.
+
+``message`` is a ``models.i18n.Text`` (``N_("...")``) so that the error path can
+render it in the reader's language; ``code`` stays English and stable.
+"""
+from models.i18n import N_, Text, render
 
 
 class AppError(Exception):
     def __init__(self, status, code, message, **extra):
-        super().__init__(message)
+        super().__init__(str(message))
         self.status = status
         self.code = code
         self.message = message
         self.extra = extra
 
-    def as_dict(self):
-        return {"code": self.code, "message": self.message, **self.extra}
+    def as_dict(self, locale=None):
+        """``{"code", "message", ...}`` with the message in ``locale``'s language (English without one)."""
+        return {"code": self.code, "message": render(self.message, locale), **self.extra}
 
 
 def bad_request(code, message, **extra):
@@ -23,8 +29,18 @@ def invalid(code, message, **extra):
     return AppError(422, code, message, **extra)
 
 
+_NOT_FOUND = {
+    "chat": N_("Chat %(id)s does not exist"),
+    "file": N_("File %(id)s does not exist"),
+    "member": N_("Member %(id)s does not exist"),
+    "message": N_("Message %(id)s does not exist"),
+    "thumbnail": N_("Thumbnail %(id)s does not exist"),
+    "user": N_("User %(id)s does not exist"),
+}
+
+
 def not_found(what, ident):
-    return AppError(404, f"{what}_not_found", f"{what.capitalize()} {ident} does not exist")
+    return AppError(404, f"{what}_not_found", Text(_NOT_FOUND[what].msgid, id=ident))
 
 
 def forbidden(code, message):

@@ -15,6 +15,7 @@ from PIL import Image, ImageOps
 from models.clock import utcnow
 from models.db import BaseModel
 from models.errors import AppError, invalid, not_found
+from models.i18n import N_
 from models.memberships import Membership
 from models.users import User
 
@@ -83,9 +84,9 @@ def clean_file_ids(value):
         return []
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
                                               for v in value):
-        raise invalid("invalid_field", "file_ids must be a list of file ids", field="file_ids")
+        raise invalid("invalid_field", N_("file_ids must be a list of file ids"), field="file_ids")
     if len(value) > MAX_FILES_PER_MESSAGE:
-        raise invalid("too_many_files", f"A message carries at most {MAX_FILES_PER_MESSAGE} files",
+        raise invalid("too_many_files", N_("A message carries at most %(max)s files", max=MAX_FILES_PER_MESSAGE),
                       field="file_ids", limit=MAX_FILES_PER_MESSAGE)
     return list(dict.fromkeys(value))
 
@@ -126,7 +127,7 @@ def store_file(uploader_id, name, content_type, source, length, thumbnail=None):
     while left > 0:
         data = source.read(min(CHUNK_BYTES, left))
         if not data:
-            raise AppError(400, "invalid_upload", "The upload ended early")
+            raise AppError(400, "invalid_upload", N_("The upload ended early"))
         FileChunk.insert(file=stored.id, seq=seq, data=data).execute()
         seq, left = seq + 1, left - len(data)
     return file_dict(stored)
@@ -177,7 +178,7 @@ def check_attachable(sender_id, file_ids):
         StoredFile.id.in_(file_ids) & (StoredFile.uploader == sender_id)).tuples()}
     missing = [f for f in file_ids if f not in mine]
     if missing:
-        return invalid("file_not_found", f"File {missing[0]} does not exist or was not uploaded by you",
+        return invalid("file_not_found", N_("File %(id)s does not exist or was not uploaded by you", id=missing[0]),
                        field="file_ids")
     return None
 

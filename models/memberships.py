@@ -9,9 +9,15 @@ import peewee
 from models.clock import utcnow
 from models.db import BaseModel
 from models.errors import forbidden, not_found
+from models.i18n import N_
 from models.users import User
 
 MAX_TITLE = 100
+
+
+def not_member_message(chat_id):
+    """The 403 ``not_a_member`` message, the same from the REST API, the writer and the WebSocket."""
+    return N_("You are not a member of chat %(id)s", id=chat_id)
 
 
 class Chat(BaseModel):
@@ -46,7 +52,7 @@ def require_membership(user_id, chat_id):
         return membership
     if Chat.get_or_none(Chat.id == chat_id) is None:
         raise not_found("chat", chat_id)
-    raise forbidden("not_a_member", f"You are not a member of chat {chat_id}")
+    raise forbidden("not_a_member", not_member_message(chat_id))
 
 
 def is_member(user_id, chat_id):

@@ -12,8 +12,10 @@ from models import files, mentions, reactions
 from models.clock import iso, utcnow
 from models.db import BaseModel, db, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
+from models.i18n import N_
 from models.mentions import Mention
-from models.memberships import Chat, Membership, is_member, members_of_chats, require_membership
+from models.memberships import (Chat, Membership, is_member, members_of_chats, not_member_message,
+                                require_membership)
 from models.users import User
 from models.validate import check_id
 
@@ -100,16 +102,17 @@ def clean_text(text, allow_empty=False):
     if allow_empty and (text is None or (isinstance(text, str) and not text.strip())):
         return ""
     if text is None:
-        raise invalid("missing_field", "Field 'text' is required", field="text")
+        raise invalid("missing_field", N_("Field '%(name)s' is required", name="text"), field="text")
     if not isinstance(text, str):
-        raise invalid("invalid_field", "text must be a string", field="text")
+        raise invalid("invalid_field", N_("%(field)s must be a string", field="text"), field="text")
     if "\x00" in text:
-        raise invalid("invalid_field", "text must not contain NUL characters", field="text")
+        raise invalid("invalid_field", N_("%(field)s must not contain NUL characters", field="text"), field="text")
     text = text.strip()
     if not text:
-        raise invalid("text_empty", "Message text is empty")
+        raise invalid("text_empty", N_("Message text is empty"))
     if len(text) > MAX_TEXT:
-        raise AppError(422, "text_too_long", f"Message text is over {MAX_TEXT} characters", limit=MAX_TEXT)
+        raise AppError(422, "text_too_long", N_("Message text is over %(limit)s characters", limit=MAX_TEXT),
+                       limit=MAX_TEXT)
     return text
 
 
@@ -118,7 +121,7 @@ def clean_client_msg_id(value):
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_CLIENT_MSG_ID or "\x00" in value:
         raise invalid("invalid_field",
-                          f"client_msg_id must be a string of 1-{MAX_CLIENT_MSG_ID} characters",
+                      N_("client_msg_id must be a string of 1-%(max)s characters", max=MAX_CLIENT_MSG_ID),
                           field="client_msg_id")
     return value
 
@@ -164,20 +167,20 @@ def store_messages(requests):
             results.append({"error": not_found("chat", r["chat_id"])})
             continue
         if key not in member_of:
-            results.append({"error": forbidden("not_a_member", f"You are not a member of chat {r['chat_id']}")})
+            results.append({"error": forbidden("not_a_member", not_member_message(r["chat_id"]))})
             continue
         dedupe = (r["sender_id"], r.get("client_msg_id"))
         if r.get("client_msg_id") and dedupe in already:
             original = already[dedupe]
             if original.chat_id != r["chat_id"]:
                 results.append({"error": AppError(409, "client_msg_id_reused",
-                                                  "This client_msg_id was already used in another chat")})
+                                                  N_("This client_msg_id was already used in another chat"))})
             else:
                 results.append({"message": original, "created": False})
             continue
         if r.get("reply_to") and targets.get(r["reply_to"]) != r["chat_id"]:
             results.append({"error": invalid("invalid_reply_to",
-                                             f"Message {r['reply_to']} is not a message of this chat",
+                                             N_("Message %(id)s is not a message of this chat", id=r["reply_to"]),
                                              field="reply_to")})
             continue
         refused = files.check_attachable(r["sender_id"], r.get("file_ids"))
@@ -415,7 +418,7 @@ def _own_message(user_id, message_id):
     if message is None or message.deleted_at is not None or not is_member(user_id, message.chat_id):
         raise not_found("message", message_id)
     if message.sender_id != user_id:
-        raise forbidden("not_allowed", "You can only change your own messages")
+        raise forbidden("not_allowed", N_("You can only change your own messages"))
     return message
 
 

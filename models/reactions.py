@@ -4,6 +4,7 @@ import peewee
 from models.clock import utcnow
 from models.db import BaseModel
 from models.errors import invalid
+from models.i18n import N_
 from models.users import User
 
 MAX_EMOJI = 32
@@ -23,7 +24,7 @@ class Reaction(BaseModel):
 def clean_emoji(emoji):
     """1-32 characters, no whitespace or control characters (joiners and variation selectors are fine)."""
     if not 1 <= len(emoji) <= MAX_EMOJI or any(c.isspace() or ord(c) < 32 or c == "\x7f" for c in emoji):
-        raise invalid("invalid_emoji", f"A reaction is 1-{MAX_EMOJI} characters without whitespace",
+        raise invalid("invalid_emoji", N_("A reaction is 1-%(max)s characters without whitespace", max=MAX_EMOJI),
                       limit=MAX_EMOJI)
     return emoji
 

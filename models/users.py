@@ -12,11 +12,14 @@ import peewee
 from models.clock import iso, utcnow
 from models.db import BaseModel, db
 from models.errors import AppError, invalid, not_found
+from models.i18n import N_
 from models.validate import clean_string
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 8
+LOCALES = ("en", "ru")  # the languages the catalogs in translations/ hold
 ROTATION_GRACE = datetime.timedelta(seconds=30)
+DEACTIVATED = N_("This account has been deactivated")
 _hasher = argon2.PasswordHasher()  # argon2id with the library's recommended cost
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 
@@ -29,6 +32,7 @@ class User(BaseModel):
     is_active = peewee.BooleanField(default=True)
     created_at = peewee.DateTimeField(default=utcnow)
     last_seen_at = peewee.DateTimeField(null=True)
+    locale = peewee.CharField(max_length=8, null=True)  # the language the user chose; None: the browser's
 
     class Meta:
         table_name = "users"
@@ -85,13 +89,13 @@ def validate_username(username):
     username = normalise_username(username)
     if not USERNAME_RE.match(username):
         raise invalid("invalid_username",
-                      "Username must be 2-32 characters: lowercase letters, digits, '.', '_' or '-'")
+                      N_("Username must be 2-32 characters: lowercase letters, digits, '.', '_' or '-'"))
     return username
 
 
 def validate_password(password):
     if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 256:
-        raise invalid("weak_password", f"Password must be {MIN_PASSWORD}-256 characters")
+        raise invalid("weak_password", N_("Password must be %(min)s-256 characters", min=MIN_PASSWORD))
     return password
 
 
@@ -116,7 +120,7 @@ def create_user(username, password_hash, display_name=None, is_admin=False):
             user = User.create(username=username, display_name=display_name,
                                password_hash=password_hash, is_admin=bool(is_admin))
     except peewee.IntegrityError:
-        raise AppError(409, "username_taken", f"Username {username!r} is already taken")
+        raise AppError(409, "username_taken", N_("Username '%(name)s' is already taken", name=username))
     return user_dict(user)
 
 
@@ -150,6 +154,14 @@ def update_user(user_id, display_name=None, is_admin=None):
         user.is_admin = bool(is_admin)
     user.save()
     return user_dict(user)
+
+
+def set_locale(user_id, locale):
+    """Save the user's language (one of ``LOCALES``), or forget it with None."""
+    if locale is not None and locale not in LOCALES:
+        raise invalid("invalid_field", N_("locale must be one of %(choices)s, or null",
+                                          choices=", ".join(LOCALES)), field="locale")
+    User.update(locale=locale).where(User.id == user_id).execute()
 
 
 def set_password(user_id, password_hash):
@@ -199,17 +211,17 @@ def rotate_session(refresh_token, refresh_ttl):
     ``refresh_token`` is None then and the caller keeps the current one.
     """
     if not isinstance(refresh_token, str) or not refresh_token:
-        raise AppError(401, "invalid_refresh_token", "Refresh token missing")
+        raise AppError(401, "invalid_refresh_token", N_("Refresh token missing"))
     hashed = _hash_refresh(refresh_token)
     session = (Session.select(Session, User).join(User)
                .where((Session.refresh_hash == hashed) | (Session.previous_refresh_hash == hashed)).first())
     if session is None or session.revoked_at is not None or session.expires_at < utcnow():
-        raise AppError(401, "invalid_refresh_token", "Refresh token is unknown, expired or revoked")
+        raise AppError(401, "invalid_refresh_token", N_("Refresh token is unknown, expired or revoked"))
     if not session.user.is_active:
-        raise AppError(401, "user_deactivated", "This account has been deactivated")
+        raise AppError(401, "user_deactivated", DEACTIVATED)
     if session.refresh_hash != hashed:
         if session.rotated_at is None or utcnow() - session.rotated_at > ROTATION_GRACE:
-            raise AppError(401, "invalid_refresh_token", "Refresh token was already used")
+            raise AppError(401, "invalid_refresh_token", N_("Refresh token was already used"))
         return {"session_id": session.id, "refresh_token": None, "user": user_dict(session.user)}
     refresh = secrets.token_urlsafe(32)
     session.previous_refresh_hash, session.refresh_hash = hashed, _hash_refresh(refresh)
@@ -224,7 +236,7 @@ def session_for_refresh_token(refresh_token):
     session = (Session.select(Session, User).join(User)
                .where(Session.refresh_hash == _hash_refresh(refresh_token or "")).first())
     if session is None or session.expires_at < utcnow():
-        raise AppError(401, "session_invalid", "Session cookie is unknown or expired")
+        raise AppError(401, "session_invalid", N_("Session cookie is unknown or expired"))
     return _check_session(session)
 
 
@@ -248,19 +260,19 @@ def issue_access_token(secret, user_id, session_id, ttl):
 def decode_access_token(secret, token):
     """Check signature and expiry; the reasons are worded for people (they end up in close frames)."""
     if not token:
-        raise AppError(401, "token_missing", "No token was sent")
+        raise AppError(401, "token_missing", N_("No token was sent"))
     if not isinstance(token, str) or token.count(".") != 2:
-        raise AppError(401, "token_malformed", "Token is malformed: not a JWT")
+        raise AppError(401, "token_malformed", N_("Token is malformed: not a JWT"))
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub", "sid"]})
     except jwt.ExpiredSignatureError:
-        raise AppError(401, "token_expired", "Token expired: log in again")
+        raise AppError(401, "token_expired", N_("Token expired: log in again"))
     except jwt.InvalidSignatureError:
-        raise AppError(401, "token_invalid", "Token signature is invalid (issued by another server or secret)")
+        raise AppError(401, "token_invalid", N_("Token signature is invalid (issued by another server or secret)"))
     except jwt.PyJWTError as exc:
-        raise AppError(401, "token_malformed", f"Token is malformed: {exc}")
+        raise AppError(401, "token_malformed", N_("Token is malformed: %(detail)s", detail=exc))
     if claims.get("typ") != "access":
-        raise AppError(401, "token_invalid", "Not an access token")
+        raise AppError(401, "token_invalid", N_("Not an access token"))
     return claims
 
 
@@ -269,13 +281,13 @@ def resolve_session(claims):
     session = (Session.select(Session, User).join(User)
                .where(Session.id == claims["sid"]).first())
     if session is None or str(session.user_id) != claims["sub"]:
-        raise AppError(401, "token_invalid", "Token refers to an unknown session")
+        raise AppError(401, "token_invalid", N_("Token refers to an unknown session"))
     return _check_session(session)
 
 
 def _check_session(session):
     if not session.user.is_active:
-        raise AppError(401, "user_deactivated", "This account has been deactivated")
+        raise AppError(401, "user_deactivated", DEACTIVATED)
     if session.revoked_at is not None:
-        raise AppError(401, "token_revoked", "Token was revoked (logged out)")
-    return {**user_dict(session.user), "session_id": session.id}
+        raise AppError(401, "token_revoked", N_("Token was revoked (logged out)"))
+    return {**user_dict(session.user), "locale": session.user.locale, "session_id": session.id}

@@ -104,3 +104,24 @@ def test_concurrent_senders_on_two_processes_reach_a_receiver_in_id_order(two_pr
         if frame["type"] == "new_message":
             received.append(frame["message"]["id"])
     assert received == sorted(received) and len(set(received)) == 2 * count
+
+
+def test_language_change_and_russian_close_reason_cross_processes(two_processes):
+    """The locale control and the close reason travel as JSON; the other process still speaks Russian."""
+    a, b = two_processes
+    token = a.login("user2")
+    on_b = connected(b, token)
+    assert a.request("PATCH", "/api/me", token, {"locale": "ru"}).status_code == 200
+    deadline = time.monotonic() + 10
+    while True:  # the change arrives through NOTIFY, a moment after the PATCH answered
+        on_b.send({"type": "typing", "chat_id": 999999})
+        message = on_b.recv_type("error", 10)["message"]
+        if message == "Вы не участник чата 999999" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert message == "Вы не участник чата 999999"
+    a.request("POST", "/api/auth/logout", token)
+    with pytest.raises(ConnectionClosed):
+        while True:
+            on_b.recv(10)
+    assert (on_b.close_code, on_b.close_reason) == (1008, "токен отозван (выход из системы)")

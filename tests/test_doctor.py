@@ -15,8 +15,8 @@ WHOLE_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{18}")  # longer than the 20 characters
 
 
 def run_doctor(*args, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if k != "CM_DOCTOR_PASSWORD"}
-    env.update(env_extra or {})
+    env = {k: v for k, v in os.environ.items() if k not in ("CM_DOCTOR_PASSWORD", *doctor.LOCALE_VARIABLES)}
+    env.update({"LANG": "C.UTF-8", **(env_extra or {})})  # English unless a test asks otherwise
     proc = subprocess.run([*server_command(), "doctor", *args], cwd=ROOT, env=env,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90)
     return proc.returncode, proc.stdout + proc.stderr
@@ -41,6 +41,33 @@ def test_doctor_passes_against_a_running_server(server):
     assert re.search(r"disk space .+ MiB free of [\d,.]+ MiB — ok \(warns under 100 MiB\)", out), out
     assert "Verdict: everything works." in out
     assert "admin123" not in out and not WHOLE_JWT.search(out)
+
+
+def test_doctor_speaks_russian_with_lang_or_LANG(server):
+    """Words in Russian; PASS/FAIL/SKIP, numbering and error codes stay as they are for scripts."""
+    code, out = run_doctor("--url", server.url, "--user", "admin", "--password", "admin123", "--lang", "ru")
+    assert code == 0, out
+    assert re.search(r"^PASS  1\. Сервер отвечает: Corporate Messenger API 1\.0\.0, ответ за \d+ мс$", out, re.M), out
+    assert "подключён как admin (пользователь 1)" in out and "отвечено 20 из 20" in out
+    assert re.search(r"место на диске .+ свободно [\d,.]+ МиБ из [\d,.]+ МиБ — в порядке", out), out
+    assert "Итог: всё работает." in out and "Verdict" not in out
+    code, out = run_doctor("--url", server.url, "--token", "garbage-token-from-a-chat-message",
+                           env_extra={"LANG": "ru_RU.UTF-8"})
+    assert code == 1
+    assert "FAIL  3. Токен входа: garbage-token-from-a... — не токен" in out, out
+    # the server was asked for Russian too: its close reason, and the doctor still recognises it
+    assert re.search(r'^FAIL  5\. .*закрыто сразу после открытия с кодом 1008 \(.+\): «Токен повреждён', out, re.M), out
+    assert "Проверка 3 показывает, что не так с токеном." in out  # the shared explanations, translated too
+    assert "garbage-token-from-a-chat-message" not in out
+
+
+def test_doctor_language_from_the_environment():
+    assert doctor.language(None, {"LANG": "ru_RU.UTF-8"}) == "ru"
+    assert doctor.language(None, {"LANGUAGE": "ru:en", "LANG": "en_US.UTF-8"}) == "ru"
+    assert doctor.language(None, {"LC_ALL": "C", "LANG": "ru_RU.UTF-8"}) == "en"  # LC_ALL wins, C is English
+    assert doctor.language(None, {"LANG": "de_DE.UTF-8"}) == "en"
+    assert doctor.language(None, {}) == "en"
+    assert doctor.language("ru", {"LANG": "en_US.UTF-8"}) == "ru"
 
 
 def test_doctor_password_from_environment_for_a_normal_user(ui_server):
@@ -96,6 +123,7 @@ def test_doctor_explains_close_codes_from_the_shared_table():
     d = doctor.Doctor("http://127.0.0.1:1")
     origin = d.close_failure(1008, "origin not allowed: https://evil.example", "right after opening")
     assert "CM_ALLOWED_ORIGINS" in origin.fix
+    assert "CM_ALLOWED_ORIGINS" in d.close_failure(1008, "источник не разрешён: https://evil.example", "now").fix
     slow = d.close_failure(4000, "outgoing buffer overflow: reconnect and catch up", "later")
     assert slow.status == "FAIL" and "after_id" in slow.fix
     assert d.table == doctor.load_explanations()

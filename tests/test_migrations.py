@@ -32,8 +32,9 @@ def test_version_1_schema_upgrades_with_data_kept(database_url, tmp_path):
     try:
         with db.connection_context():
             assert migrations.applied() == migrations.available()
-            assert "last_seen_at" in {c.name for c in db.get_columns("users")}
+            assert {"last_seen_at", "locale"} <= {c.name for c in db.get_columns("users")}
         token = server.login("veteran", "oldpass123")
+        assert server.request("GET", "/api/me", token).json()["locale"] is None  # 0011: nobody chose yet
         chats = server.request("GET", "/api/chats", token).json()
         assert [c["title"] for c in chats] == ["Archive"]  # no demo data poured into an existing database
         assert chats[0]["last_message"]["text"] == "from the old days"

@@ -469,6 +469,7 @@ def test_frame_handlers_cannot_override_websocket_handler_methods():
     overridden = {name for name in vars(ChatSocket) if name in inherited}
     assert overridden <= {"initialize", "open", "on_message", "on_close", "close", "check_origin",
                           "set_default_headers", "get_websocket_protocol",  # CSP; 1009 reaches the client
+                          "get_user_locale",  # the saved language once authenticated (handlers/i18n.py)
                           "__init__", "__module__", "__doc__"}, overridden
     for kind, method in FRAME_HANDLERS.items():
         assert method not in inherited, f"the handler of {kind!r} frames collides with WebSocketHandler.{method}"

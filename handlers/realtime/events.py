@@ -5,6 +5,7 @@ Functions taking ``bus`` publish an event after a domain change committed
 publish or to send to one connection.
 """
 from models.clock import iso, utcnow
+from models.i18n import N_
 from models.memberships import chat_title
 
 
@@ -70,11 +71,16 @@ def reactions(bus, summary, member_ids):
 
 def close_session(bus, session_id):
     bus.publish(None, control={"action": "close_session", "session_id": session_id,
-                               "reason": "token revoked (logged out)"})
+                               "reason": N_("token revoked (logged out)")})
 
 
-def close_user(bus, user_id, reason="user deactivated"):
+def close_user(bus, user_id, reason=N_("user deactivated")):
     bus.publish(None, control={"action": "close_user", "user_id": user_id, "reason": reason})
+
+
+def locale_changed(bus, user_id, locale):
+    """The user chose another language: their open connections speak it from now on (every process)."""
+    bus.publish(None, control={"action": "set_locale", "user_id": user_id, "locale": locale})
 
 
 def presence(bus, user_id, status, chat_ids):

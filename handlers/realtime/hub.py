@@ -203,9 +203,11 @@ class Hub:
             return self._sync_presence(origin, control["online"])
         for conn in self.connections():
             if action == "close_user" and conn.user_id == control["user_id"]:
-                conn.close(1008, control.get("reason", "user deactivated"))
+                conn.close(1008, control["reason"])
             elif action == "close_session" and conn.session_id == control["session_id"]:
-                conn.close(1008, control.get("reason", "token revoked"))
+                conn.close(1008, control["reason"])
+            elif action == "set_locale" and conn.user_id == control["user_id"]:
+                conn.set_locale(control["locale"])
 
     def close_all(self, code, reason):
         for conn in self.connections():

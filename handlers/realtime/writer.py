@@ -16,11 +16,13 @@ from handlers.realtime import events
 from models import storage
 from models.db import DatabaseUnavailable, db_call, unavailable_error
 from models.errors import AppError
+from models.i18n import N_
 from models.files import clean_file_ids
 from models.messages import clean_client_msg_id, clean_reply_to, clean_text, store_messages
 from models.validate import check_id
 
 logger = logging.getLogger(__name__)
+NOT_STORED = N_("message not stored")
 
 
 class MessageWriter:
@@ -77,7 +79,7 @@ class MessageWriter:
                 results = await db_call(self._store, [request for request, _, _ in batch], token)
             except DatabaseUnavailable as exc:  # nobody in the batch is acked
                 logger.warning("Message batch of %s failed: %s", len(batch), exc)
-                results = [{"error": unavailable_error(exc, "message not stored")} for _ in batch]
+                results = [{"error": unavailable_error(exc, NOT_STORED)} for _ in batch]
             except Exception:
                 logger.exception("Message batch of %s failed; retrying one by one", len(batch))
                 results = None
@@ -120,11 +122,11 @@ class MessageWriter:
         except AppError as exc:
             result = {"error": exc}
         except DatabaseUnavailable as exc:
-            result = {"error": unavailable_error(exc, "message not stored")}
+            result = {"error": unavailable_error(exc, NOT_STORED)}
         except Exception:
             logger.exception("Message from user %s to chat %s could not be stored",
                              request["sender_id"], request["chat_id"])
-            result = {"error": AppError(500, "internal_error", "Message not stored")}
+            result = {"error": AppError(500, "internal_error", N_("Message not stored"))}
         await self._deliver([item], [result], token)
 
     def _publish(self, result, origin):
