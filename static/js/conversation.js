@@ -1,6 +1,6 @@
 // The open conversation: the chat the address names (#/chat/N), shown in the message pane and the
 // composer, and its header (title; who is online, or when the other person was last seen).
-import { formatListTime } from './dom.js';
+import { relativeTime, t } from './i18n.js';
 
 export class Conversation {
   /**
@@ -62,11 +62,12 @@ export class Conversation {
     const peer = list.peer(chat);
     let subtitle;
     if (peer) {
-      const lastSeen = peer.last_seen_at ? `Last seen ${formatListTime(new Date(peer.last_seen_at))}` : 'Offline';
-      subtitle = isOnline(peer.id) ? 'Online' : lastSeen;
+      const lastSeen = peer.last_seen_at ? t('presence.lastSeen', { when: relativeTime(new Date(peer.last_seen_at)) })
+        : t('status.offline');
+      subtitle = isOnline(peer.id) ? t('status.online') : lastSeen;
     } else {
       const here = chat.members.filter((m) => isOnline(m.id)).length;
-      subtitle = `${chat.members.length} members · ${here} online`;
+      subtitle = `${t('chat.members', { count: chat.members.length })} · ${t('chat.online', { count: here })}`;
     }
     this.subtitle.textContent = subtitle;
     this.membersButton.hidden = chat.type !== 'group';

@@ -1,4 +1,5 @@
 // One WebSocket under test: logs every event, keeps received frames until a check takes them.
+import { t } from './i18n.js';
 
 const INBOX_LIMIT = 200;
 
@@ -27,7 +28,7 @@ export class Probe {
       const refused = (event) => {
         if (event.effectiveDirective !== 'connect-src') return;
         clearTimeout(timer);
-        const message = `this page's Content-Security-Policy (${event.effectiveDirective}) refused the address`;
+        const message = t('probe.csp', { directive: event.effectiveDirective });
         this.log('•', message);
         resolve({ error: { name: 'SecurityError', message } });
       };
