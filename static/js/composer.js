@@ -78,7 +78,7 @@ export class Composer {
       return;
     }
     if (text.length > this.maxText) {
-      this.showError(`${t('composer.tooLong', { count: text.length, limit: this.maxText })} ${t('composer.shorten')}`);
+      this.showError(`${t('composer.tooLong', { count: text.length, limit: formatNumber(this.maxText) })} ${t('composer.shorten')}`);
       return;
     }
     if (this.opts.onSend(text, files)) {

@@ -378,6 +378,7 @@ async function showAdminIfAllowed() {
 
 renderChecks();
 showTokenSource();
+for (const scrolling of ['#event-log', '#server-log', '.diag-scroll']) $(scrolling).tabIndex = 0; // keyboard users can scroll them
 runButton.addEventListener('click', runChecks);
 copyButton.addEventListener('click', copyReport);
 disconnectButton.addEventListener('click', () => {

@@ -2,7 +2,7 @@
 // (Enter saves, Escape cancels) and the "Delete this message?" question inside the bubble.
 // At most one message is being edited and one awaits a yes; the message pane draws them.
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { formatNumber, t } from './i18n.js';
 
 export class MessageEditing {
   /**
@@ -90,7 +90,7 @@ export class MessageEditing {
       return;
     }
     if (text.length > maxText) {
-      this.setError(t('composer.tooLong', { count: text.length, limit: maxText }));
+      this.setError(t('composer.tooLong', { count: text.length, limit: formatNumber(maxText) }));
       return;
     }
     if (!message || text === message.text) {

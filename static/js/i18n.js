@@ -25,7 +25,10 @@ export function has(key) {
   return Object.hasOwn(catalog, key);
 }
 
-/** The text of ``key`` with ``{name}`` replaced by ``params.name`` (numbers formatted for the language). */
+/**
+ * The text of ``key`` with ``{name}`` replaced by ``params.name``. ``count`` (a number) picks the plural
+ * form and is written as the language writes numbers; other values go in as they are (codes, ids).
+ */
 export function t(key, params = {}) {
   let text = catalog[key];
   if (text === undefined) return key;
@@ -33,7 +36,7 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => {
     if (!Object.hasOwn(params, name)) return whole;
     const value = params[name];
-    return typeof value === 'number' ? number.format(value) : String(value);
+    return name === 'count' && typeof value === 'number' ? number.format(value) : String(value);
   });
 }
 

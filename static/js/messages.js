@@ -250,7 +250,7 @@ export class MessagePane {
   messageNode(key, message, grouped) {
     let node = this.nodes.get(key);
     if (!node) {
-      node = h('li', { className: 'message', dataset: { testid: 'message' } });
+      node = h('li', { className: 'message', role: 'article', dataset: { testid: 'message' } }); // in a role=log list
       this.nodes.set(key, node);
     }
     const own = message.sender_id === this.opts.me.id;
