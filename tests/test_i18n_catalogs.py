@@ -22,10 +22,10 @@ ALLOWED = {
     "Bearer", "Corporate Messenger API", "X-XSRFToken", "Content-Type", "Accept", "Authorization",
     "not authenticated",  # the start of a server close reason, compared with
     "diagnostics page closed it",  # a close reason this page sends
+    'new WebSocket("${ctx.wsDisplay}")',  # JavaScript, shown as such in the event log
 }
-# Lines that never reach the page's words: comments, imports, the developer console, and the
-# /diagnostics event log (a protocol trace kept in English, like the codes, so support reads any report).
-SKIPPED_LINE = re.compile(r"^\s*(//|\*|/\*\*|import )|console\.(warn|error|log)|\blog\('|\.log\('")
+# Lines that never reach the page's words: comments, imports and the developer console.
+SKIPPED_LINE = re.compile(r"^\s*(//|\*|/\*\*|import )|console\.(warn|error|log)")
 LITERAL = re.compile(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"|`((?:[^`\\]|\\.)*)`")
 PROSE = re.compile(r"[A-Za-z]{2,}[,.:;!?…]?\s+\(?[A-Za-z]|^[A-Z][a-z]+[.…:!?]?$|[a-z]{2,}[.…!?]$")
 

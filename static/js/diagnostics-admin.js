@@ -92,7 +92,7 @@ export class AdminView {
     updated.textContent = t('admin.updated', { time: formatDate(new Date(), 'clock') });
     if (!this.announced) {
       this.announced = true;
-      this.log('•', `You are an administrator: showing the server's live state, refreshed every ${POLL_MS / 1000} s`);
+      this.log('•', t('log.admin', { count: POLL_MS / 1000 }));
     }
   }
 

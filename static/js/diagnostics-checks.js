@@ -80,7 +80,7 @@ function expiresAt(token) {
 
 // Trade the HttpOnly session cookie for a fresh access token; null when there is no session.
 async function renew(ctx) {
-  ctx.log('•', 'Trying to renew the login with this browser\'s session cookie');
+  ctx.log('•', t('log.renewing'));
   try {
     const { response, body } = await ctx.fetch('/api/auth/refresh', {
       method: 'POST', headers: { 'X-XSRFToken': ctx.xsrf() }, logBody: false,
@@ -88,12 +88,12 @@ async function renew(ctx) {
     if (response.ok && body && body.access_token) {
       addSecret(body.access_token);
       addSecret(body.refresh_token);
-      ctx.log('•', `Renewed: new token ${shorten(body.access_token)} for ${body.user.username}`);
+      ctx.log('•', t('log.renewed', { token: shorten(body.access_token), user: body.user.username }));
       return body;
     }
-    ctx.log('•', `No session to renew (${body && body.error ? body.error.code : `HTTP ${response.status}`})`);
+    ctx.log('•', t('log.noSession', { code: body && body.error ? body.error.code : `HTTP ${response.status}` }));
   } catch (error) {
-    ctx.log('•', `Renewing failed: ${error.message}`);
+    ctx.log('•', t('log.renewFailed', { reason: error.message }));
   }
   return null;
 }
@@ -292,7 +292,7 @@ async function checkIdle(ctx) {
   }
   if (!ctx.probe || !ctx.probe.isOpen || !ctx.connected) return skip(t('chk.skip.noConnection'));
   const seconds = ctx.idleSeconds;
-  ctx.log('•', `Idle test: sending nothing for ${seconds} s`);
+  ctx.log('•', t('log.idle', { count: seconds }));
   const started = Date.now();
   const left = () => Math.max(0, Math.round(seconds - (Date.now() - started) / 1000));
   const ticker = setInterval(() => ctx.progress(t('chk.idle.waiting', { count: left() })), 1000);

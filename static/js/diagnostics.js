@@ -67,11 +67,11 @@ async function loggedFetch(path, { logBody = true, ...options } = {}) {
       body = null;
     }
     const shown = logBody ? `: ${text.slice(0, 400)}` : '';
-    log('←', `${response.status} ${method} ${path} in ${ms.toFixed(0)} ms${shown}`);
+    log('←', t('log.answer', { status: response.status, request: `${method} ${path}`, ms: Math.round(ms) }) + shown);
     return { response, body, ms };
   } catch (error) {
     const message = error.name === 'AbortError' ? t('diag.noAnswerIn', { count: 10 }) : error.message;
-    log('←', `${method} ${path} failed: ${message}`);
+    log('←', t('log.failed', { request: `${method} ${path}`, reason: message }));
     throw new Error(message);
   } finally {
     clearTimeout(timer);
@@ -247,7 +247,7 @@ async function runChecks() {
     current.probe.close(1000, 'checks restarted');
   }
   await tableLoaded;
-  log('•', '--- Running the checks ---');
+  log('•', t('log.running'));
   const idleBox = $('#idle-enabled');
   const idleInput = $('#idle-seconds'); // its default is the server's idle test length
   const ctx = {
@@ -273,11 +273,11 @@ async function runChecks() {
     check.result = result;
     setCheck(check, result);
     const value = result.value ? ` - ${result.value}` : '';
-    log('•', `Check ${check.n} (${check.title}): ${STATUS_WORD[result.status]}${value}`);
+    log('•', t('log.check', { n: check.n, title: check.title, status: STATUS_WORD[result.status] }) + value);
   }
   const [state, title, detail] = finalVerdict(ctx);
   setVerdict(state, title, detail);
-  log('•', `Verdict: ${title}`);
+  log('•', t('log.verdict', { title }));
   goLive(ctx);
   if (ctx.user && ctx.user.is_admin) {
     admin.start(ctx.token);
@@ -311,7 +311,7 @@ async function copyReport() {
     }
   }
   status.textContent = t('diag.copied');
-  log('•', `Report copied to the clipboard (${text.length} characters, secrets cut)`);
+  log('•', t('log.copied', { count: text.length }));
 }
 
 async function logIn(event) {
@@ -323,7 +323,7 @@ async function logIn(event) {
   let answer;
   try {
     await tableLoaded;
-    log('•', `Logging in as ${username} (the password is never logged)`);
+    log('•', t('log.loggingIn', { user: username }));
     answer = await loggedFetch('/api/auth/login', {
       method: 'POST', logBody: false,
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -346,7 +346,7 @@ async function logIn(event) {
   formToken = body.access_token;
   tokenInput.value = '';
   loginForm.elements.password.value = '';
-  log('•', `Logged in as ${body.user.username}; using token ${shorten(formToken)}`);
+  log('•', t('log.loggedIn', { user: body.user.username, token: shorten(formToken) }));
   showTokenSource();
   runChecks();
 }
@@ -354,7 +354,7 @@ async function logIn(event) {
 const tableLoaded = fetch(root.dataset.closeCodes)
   .then((response) => response.json())
   .then((loaded) => { table = localized(loaded); })
-  .catch((error) => log('•', `Could not load the close-code explanations: ${error.message}`))
+  .catch((error) => log('•', t('log.noTable', { reason: error.message })))
   .then(renderCloseCodes);
 
 /** close-codes.json with its human texts in the reader's language (``codes.<path>`` keys); codes stay. */
@@ -386,5 +386,5 @@ disconnectButton.addEventListener('click', () => {
 });
 tokenInput.addEventListener('input', showTokenSource);
 loginForm.addEventListener('submit', logIn);
-log('•', `Page loaded at ${location.href}. Press "Run checks".`);
+log('•', t('log.loaded', { url: location.href }));
 showAdminIfAllowed();
