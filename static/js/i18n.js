@@ -3,7 +3,8 @@
 // t(key, params): "{name}" placeholders; plural entries ({one, few, many, other}) pick their form with
 // Intl.PluralRules from params.count. Dates and relative times come from Intl in the same language.
 export const LANGUAGES = ['en', 'ru'];
-export const lang = LANGUAGES.includes(document.documentElement.lang) ? document.documentElement.lang : 'en';
+const tag = document.documentElement.lang.slice(0, 2).toLowerCase(); // "ru" and "ru-RU" alike
+export const lang = LANGUAGES.includes(tag) ? tag : 'en';
 
 const plural = new Intl.PluralRules(lang);
 const number = new Intl.NumberFormat(lang);
