@@ -152,6 +152,21 @@ def test_the_switch_changes_the_language_live_both_ways(ui_server, page_in):
     assert_no_console_errors(page)
 
 
+def test_a_refused_switch_keeps_the_language_and_says_why(ui_server, page_in):
+    """The database is down when the user switches: the page stays as it is (no reload) and says so."""
+    page = log_in(page_in("ru"), ui_server, "user1")
+    page.route("**/api/me", lambda route: route.fulfill(status=503, content_type="application/json", body=(
+        '{"error": {"code": "db_unavailable", "message": "База данных недоступна"}}'))
+        if route.request.method == "PATCH" else route.continue_())
+    page.evaluate("window.notReloaded = true")
+    page.locator("[data-testid=language]").select_option("en")
+    expect(page.get_by_role("alert").filter(has_text="Язык не изменён: База данных недоступна")).to_be_visible()
+    expect(page.locator("[data-testid=language]")).to_have_value("ru")
+    expect(page.locator("[data-testid=language]")).to_be_enabled()
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.locator("#me-status")).to_have_text("В сети")
+
+
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_no_serious_accessibility_violations_on_any_page(ui_server, page_in, lang):
     page = page_in(lang)
