@@ -67,6 +67,7 @@ def prose_literals(path):
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if SKIPPED_LINE.search(line):
             continue
+        line = re.sub(r"\s// .*$", "", line)  # a comment after the code
         for match in LITERAL.finditer(line):
             text = next(g for g in match.groups() if g is not None)
             bare = re.sub(r"\$\{[^}]*\}", " ", text).strip()

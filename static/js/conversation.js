@@ -12,6 +12,7 @@ export class Conversation {
     this.parts = parts;
     this.opts = opts;
     this.id = null; // the open chat's id
+    setInterval(() => this.header(), 60_000); // "Last seen 5 minutes ago" moves on
   }
 
   /** Open the chat the address names, or none. */

@@ -81,8 +81,6 @@ export function avatar(name, seed, className = '') {
   return node;
 }
 
-export { formatTime };
-
 export function dayKey(date) {
   return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
 }

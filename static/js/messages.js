@@ -1,8 +1,8 @@
 // The message pane: history with paging, day separators, own/pending/failed messages
 // (editing and deleting in place are editing.js's).
 import { api } from './api.js';
-import { avatar, dayKey, formatDay, formatTime, h, linkify, syncChildren } from './dom.js';
-import { formatDate, t } from './i18n.js';
+import { avatar, dayKey, formatDay, h, linkify, syncChildren } from './dom.js';
+import { formatDate, formatTime, t } from './i18n.js';
 import { MessageEditing } from './editing.js';
 import { filesView } from './files.js';
 import { mentionText } from './mentions.js';
