@@ -27,5 +27,5 @@ export function languageSwitch(container, { beforeReload }) {
     beforeReload();
     location.reload();
   });
-  container.append(h('label', { className: 'foot-link language-switch' }, t('language.label'), ' ', select), error);
+  container.append(h('label', { className: 'foot-link' }, t('language.label'), ' ', select), error);
 }
