@@ -175,7 +175,10 @@ def test_no_serious_accessibility_violations_on_any_page(ui_server, page_in, lan
     log_in(page, ui_server, "admin")
     open_chat(page, ui_server.chat_id(ui_server.login("admin"), "General"))
     send(page, "axe")
-    messages(page, "axe").hover()
+    actions = messages(page, "axe").locator(".message-actions")
+    messages(page, "axe").hover()  # its buttons fade in (.12 s): judge them once they are fully there
+    actions.evaluate("(node) => new Promise((done) => (function wait() { "
+                     "getComputedStyle(node).opacity === '1' ? done() : requestAnimationFrame(wait); })())")
     found["chat"] = serious_violations(page)
     page.goto(ui_server.url + "/admin")
     page.wait_for_selector("#users-body tr")
