@@ -1,6 +1,7 @@
 // The admin page: list users, create one, reset a password, deactivate or reactivate.
 import { api, startSession, wireLogout } from './api.js';
 import { avatar, formatListTime, h } from './dom.js';
+import { t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const myId = Number($('admin').dataset.userId);
@@ -18,7 +19,7 @@ async function load() {
     users = (await api('GET', '/api/admin/users')).users;
     say($('list-error'), '');
   } catch (error) {
-    say($('list-error'), `Could not load users: ${error.message}`);
+    say($('list-error'), t('admin.loadFailed', { reason: error.message }));
     return;
   }
   render();
@@ -34,21 +35,21 @@ function render() {
 function row(user) {
   const self = user.id === myId;
   const actions = h('td', { className: 'actions' },
-    h('button', { type: 'button', className: 'btn btn-small', onClick: () => askPassword(user) }, 'Reset password'),
+    h('button', { type: 'button', className: 'btn btn-small', onClick: () => askPassword(user) }, t('admin.resetPassword')),
     self ? null : h('button', {
       type: 'button', className: `btn btn-small ${user.is_active ? 'btn-danger-ghost' : ''}`,
       dataset: { testid: user.is_active ? 'deactivate' : 'reactivate' },
       onClick: () => setActive(user, !user.is_active),
-    }, user.is_active ? 'Deactivate' : 'Reactivate'));
+    }, user.is_active ? t('admin.deactivate') : t('admin.reactivate')));
   return h('tr', { dataset: { userId: String(user.id), username: user.username },
     className: user.is_active ? '' : 'inactive' },
   h('td', {}, h('span', { className: 'user-cell' }, avatar(user.display_name, user.id),
     h('span', { className: 'person-text' },
-      h('span', { className: 'person-name' }, user.display_name, self ? ' (you)' : ''),
+      h('span', { className: 'person-name' }, user.display_name, self ? ` ${t('admin.you')}` : ''),
       h('span', { className: 'person-username muted' }, `@${user.username}`)))),
-  h('td', {}, user.is_admin ? h('span', { className: 'pill pill-accent' }, 'Admin') : 'Member'),
+  h('td', {}, user.is_admin ? h('span', { className: 'pill pill-accent' }, t('admin.admin')) : t('admin.member')),
   h('td', { dataset: { testid: 'status' } }, h('span', { className: `pill ${user.is_active ? 'pill-ok' : 'pill-off'}` },
-    user.is_active ? 'Active' : 'Deactivated')),
+    user.is_active ? t('admin.active') : t('admin.deactivated'))),
   h('td', { className: 'muted' }, user.last_seen_at ? formatListTime(new Date(user.last_seen_at)) : '—'),
   actions);
 }
@@ -65,13 +66,13 @@ async function create(event) {
     is_admin: form.elements.is_admin.checked,
   };
   if (!body.username || body.password.length < MIN_PASSWORD) {
-    say($('create-error'), `A username and a password of at least ${MIN_PASSWORD} characters are needed.`);
+    say($('create-error'), t('admin.needsPassword', { count: MIN_PASSWORD }));
     return;
   }
   try {
     const created = await api('POST', '/api/admin/users', body);
     form.reset();
-    say($('create-ok'), `Created ${created.display_name} (@${created.username}).`);
+    say($('create-ok'), t('admin.created', { name: created.display_name, username: created.username }));
     await load();
   } catch (error) {
     say($('create-error'), error.message);
@@ -81,7 +82,7 @@ async function create(event) {
 async function setActive(user, active) {
   try {
     await api('PATCH', `/api/admin/users/${user.id}`, { is_active: active });
-    say($('list-ok'), `${user.display_name} is ${active ? 'active again' : 'deactivated and logged out'}.`);
+    say($('list-ok'), t(active ? 'admin.reactivated' : 'admin.deactivatedOut', { name: user.display_name }));
     await load();
   } catch (error) {
     say($('list-error'), error.message);
@@ -90,7 +91,7 @@ async function setActive(user, active) {
 
 function askPassword(user) {
   resetting = user;
-  $('password-heading').textContent = `Reset password for ${user.display_name}`;
+  $('password-heading').textContent = t('admin.resetFor', { name: user.display_name });
   $('password-form').reset();
   say($('password-error'), '');
   $('password-dialog').showModal();
@@ -101,7 +102,7 @@ async function setPassword(event) {
   event.preventDefault();
   const password = event.target.elements.password.value;
   if (password.length < MIN_PASSWORD) {
-    say($('password-error'), `The password needs at least ${MIN_PASSWORD} characters.`);
+    say($('password-error'), t('admin.passwordShort', { count: MIN_PASSWORD }));
     return;
   }
   try {
@@ -111,7 +112,7 @@ async function setPassword(event) {
     return;
   }
   $('password-dialog').close();
-  say($('list-ok'), `New password set for ${resetting.display_name}; their sessions were ended.`);
+  say($('list-ok'), t('admin.passwordSet', { name: resetting.display_name }));
 }
 
 startSession(myId);

@@ -1,5 +1,6 @@
 // The REST client: the access token kept at localStorage.access_token, its refresh
 // through the HttpOnly session cookie, and JSON calls that carry it.
+import { t } from './i18n.js';
 const TOKEN_KEY = 'access_token';
 const EXPIRES_KEY = 'access_token_expires_at';
 const LOCK_NAME = 'cm-token-refresh';
@@ -80,10 +81,10 @@ async function refreshWithCookie(stale) {
     const other = localStorage.getItem(TOKEN_KEY);
     if (other && other !== stale && usable(other, 30_000)) return other;
     goToLogin();
-    throw new AuthError(response.status, 'session_ended', 'Your session has ended. Log in again.');
+    throw new AuthError(response.status, 'session_ended', t('session.ended'));
   }
   if (!response.ok || !body) {
-    throw new ApiError(response.status, 'refresh_failed', `Could not refresh the session (HTTP ${response.status})`);
+    throw new ApiError(response.status, 'refresh_failed', t('session.refreshFailed', { status: response.status }));
   }
   storeToken(body.access_token, body.expires_in);
   if (pageUserId !== null && body.user && body.user.id !== pageUserId) {

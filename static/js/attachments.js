@@ -4,6 +4,7 @@
 import { freshToken } from './api.js';
 import { h } from './dom.js';
 import { formatSize } from './files.js';
+import { t } from './i18n.js';
 
 const MAX_FILES = 10;
 
@@ -48,11 +49,11 @@ export class Attachments {
   add(files) {
     for (const file of files) {
       if (this.items.length >= MAX_FILES) {
-        this.opts.onError(`A message carries at most ${MAX_FILES} files.`);
+        this.opts.onError(t('files.tooMany', { count: MAX_FILES }));
         break;
       }
       if (file.size > this.opts.maxBytes) {
-        this.opts.onError(`${file.name} is ${formatSize(file.size)}; files may be at most ${formatSize(this.opts.maxBytes)}.`);
+        this.opts.onError(t('files.tooBig', { name: file.name, size: formatSize(file.size), max: formatSize(this.opts.maxBytes) }));
         continue;
       }
       const item = { file, loaded: 0, stored: null, error: null, xhr: null, cancelled: false };
@@ -78,12 +79,12 @@ export class Attachments {
     xhr.addEventListener('load', () => {
       item.xhr = null;
       if (xhr.status === 201) item.stored = xhr.response;
-      else item.error = xhr.response?.error?.message || `upload failed (HTTP ${xhr.status})`;
+      else item.error = xhr.response?.error?.message || t('files.failedStatus', { status: xhr.status });
       this.render();
     });
     xhr.addEventListener('error', () => {
       item.xhr = null;
-      item.error = 'upload failed: no connection';
+      item.error = t('files.failedOffline');
       this.render();
     });
     const form = new FormData();
@@ -121,16 +122,16 @@ export class Attachments {
     this.tray.replaceChildren(...this.items.map((item) => {
       const busy = isUploading(item);
       item.bar = busy ? h('progress', { max: item.file.size || 1, value: item.loaded,
-        dataset: { testid: 'upload-progress' }, 'aria-label': `Uploading ${item.file.name}` }) : null;
+        dataset: { testid: 'upload-progress' }, 'aria-label': t('files.uploading', { name: item.file.name }) }) : null;
       const state = item.error ? h('span', { className: 'upload-error', role: 'alert' }, item.error)
         : item.stored ? h('span', { className: 'muted' }, formatSize(item.stored.size)) : item.bar;
       return h('li', { className: `attachment ${item.error ? 'failed' : ''}`.trim(), dataset: { testid: 'attachment' } },
-        h('span', { className: 'attachment-name' }, item.file.name || 'pasted file'),
+        h('span', { className: 'attachment-name' }, item.file.name || t('files.pasted')),
         state,
         h('button', {
           type: 'button', className: 'icon-button', dataset: { testid: 'attachment-remove' },
-          'aria-label': busy ? `Cancel uploading ${item.file.name}` : `Remove ${item.file.name}`,
-          title: busy ? 'Cancel upload' : 'Remove', onClick: () => this.remove(item),
+          'aria-label': t(busy ? 'files.cancelUploading' : 'people.remove', { name: item.file.name }),
+          title: busy ? t('files.cancel') : t('files.remove'), onClick: () => this.remove(item),
         }, '✕'));
     }));
     this.opts.onChange();

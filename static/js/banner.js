@@ -1,6 +1,11 @@
 // The connection banner (data-testid="connection-status") and the status line under the user's
 // name: connecting, online, reconnecting (counting down to the next attempt) or offline.
-const STATUS = { connecting: 'Connecting…', online: 'Online', reconnecting: 'Reconnecting…', offline: 'Offline' };
+import { t } from './i18n.js';
+
+const STATUS = {
+  connecting: t('status.connecting'), online: t('status.online'), reconnecting: t('status.reconnecting'),
+  offline: t('status.offline'),
+};
 
 export class ConnectionBanner {
   /** els: {app, banner, text, retry, status}; onRetry() when the user presses "Retry now". */
@@ -25,12 +30,10 @@ export class ConnectionBanner {
 }
 
 function describe(state, detail) {
-  if (state === 'online') return 'Connected.';
-  if (state === 'offline') {
-    return `Offline: ${detail.reason || 'no connection'} Messages you write are sent once it is back.`;
-  }
-  const lost = state === 'reconnecting' ? 'Connection lost.' : 'Cannot reach the server yet.';
-  if (!detail.retryAt) return state === 'reconnecting' ? 'Connection lost. Reconnecting…' : 'Connecting…';
+  if (state === 'online') return t('banner.connected');
+  if (state === 'offline') return t('banner.offline', { reason: detail.reason || t('banner.noConnection') });
+  const lost = state === 'reconnecting' ? t('banner.lost') : t('banner.unreachable');
+  if (!detail.retryAt) return state === 'reconnecting' ? t('banner.lostReconnecting') : t('status.connecting');
   const seconds = Math.max(0, Math.ceil((detail.retryAt - Date.now()) / 1000));
-  return seconds ? `${lost} Reconnecting in ${seconds} s…` : `${lost} Reconnecting…`;
+  return seconds ? t('banner.retryIn', { lost, count: seconds }) : t('banner.retrying', { lost });
 }

@@ -4,6 +4,7 @@ import { api, startSession, wireLogout } from './api.js';
 import { ConnectionBanner } from './banner.js';
 import { CatchUp } from './catchup.js';
 import { ChatList } from './chatlist.js';
+import { languageSwitch } from './locale.js';
 import { Attachments } from './attachments.js';
 import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
@@ -320,10 +321,11 @@ $('new-chat-button').addEventListener('click', () => newChat.open());
 $('empty-new-chat').addEventListener('click', () => newChat.open());
 $('members-button').addEventListener('click', () => members.open(view.id));
 $('chat-filter').addEventListener('input', (event) => list.filter(event.target.value));
+languageSwitch(document.querySelector('.foot-actions'), { beforeReload: () => composer.keepDrafts() });
 new MessageSearch(
   { form: $('search-form'), input: $('message-search'), scope: $('search-scope'), results: $('search-results'),
     chatList: $('chat-list-wrap') },
-  { openChatId: () => view.id, chatTitle: (id) => list.get(id)?.title || `Chat ${id}`,
+  { openChatId: () => view.id, chatTitle: (id) => list.get(id)?.title,
     onPick: (chatId, messageId) => {
       view.open(chatId);
       location.hash = `#/chat/${chatId}`;

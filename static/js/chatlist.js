@@ -1,5 +1,6 @@
 // The sidebar chat list: most recent activity first, preview, time, unread badge, presence dot.
 import { avatar, formatListTime, h, syncChildren } from './dom.js';
+import { t } from './i18n.js';
 
 function activity(chat) {
   return Date.parse((chat.last_message && chat.last_message.created_at) || chat.last_activity_at) || 0;
@@ -141,7 +142,7 @@ export class ChatList {
       const online = this.isOnline(peer.id);
       face.append(h('span', {
         className: 'presence-dot', dataset: { testid: 'presence-dot', online: String(online) },
-        title: online ? 'Online' : 'Offline',
+        title: online ? t('status.online') : t('status.offline'),
       }));
     }
     const link = h('a', {
@@ -152,16 +153,16 @@ export class ChatList {
     h('span', { className: 'chat-main' },
       h('span', { className: 'chat-row' },
         h('span', { className: 'chat-title' }, chat.title),
-        h('span', { className: 'mute-icon', dataset: { testid: 'muted-icon' }, hidden: !chat.muted, title: 'Muted' }),
+        h('span', { className: 'mute-icon', dataset: { testid: 'muted-icon' }, hidden: !chat.muted, title: t('chat.muted') }),
         time ? h('time', { className: 'chat-time', datetime: last.created_at }, formatListTime(time)) : null),
       h('span', { className: 'chat-row' },
         h('span', { className: 'chat-preview' }, this.preview(chat)),
         h('span', { className: 'badge mention-badge', dataset: { testid: 'mention-badge' }, hidden: mentioned === 0,
-          title: `${mentioned} unread mention${mentioned === 1 ? '' : 's'}`,
-          'aria-label': `${mentioned} unread mentions` }, mentioned ? '@' : ''),
-        h('span', { className: chat.muted ? 'badge badge-muted' : 'badge', dataset: { testid: 'unread-count' },
+          title: t('chat.unreadMentions', { count: mentioned }),
+          'aria-label': t('chat.unreadMentions', { count: mentioned }) }, mentioned ? '@' : ''),
+        h('span', { className: `badge${chat.muted ? ' badge-muted' : ''}`, dataset: { testid: 'unread-count' },
           hidden: unread === 0,
-          'aria-label': `${unread} unread` }, unread ? String(unread) : ''))));
+          'aria-label': t('chat.unread', { count: unread }) }, unread ? String(unread) : ''))));
     const hadFocus = li.contains(document.activeElement);
     li.replaceChildren(link);
     if (hadFocus) link.focus();
@@ -170,9 +171,9 @@ export class ChatList {
 
   preview(chat) {
     const last = chat.last_message;
-    if (!last) return chat.type === 'group' ? `${chat.members.length} members` : 'No messages yet';
-    const text = last.deleted ? 'Message deleted' : last.text.replace(/\s+/g, ' ').slice(0, 120);
-    if (last.sender_id === this.me.id) return `You: ${text}`;
+    if (!last) return chat.type === 'group' ? t('chat.members', { count: chat.members.length }) : t('chat.noMessages');
+    const text = last.deleted ? t('message.deleted') : last.text.replace(/\s+/g, ' ').slice(0, 120);
+    if (last.sender_id === this.me.id) return t('chat.youSaid', { text });
     return chat.type === 'group' ? `${last.sender_name}: ${text}` : text;
   }
 }

@@ -1,7 +1,10 @@
 // The composer: Enter sends, Shift+Enter breaks the line, limits checked before sending,
 // typing notices while the user types, and a draft kept per chat.
+import { formatNumber, t } from './i18n.js';
+
 const TYPING_EVERY = 2_500;
 const COUNTER_FROM = 0.9; // the counter shows from this share of the limit
+const DRAFTS_KEY = 'cm_drafts'; // sessionStorage: drafts handed over to the next load of this tab
 
 export class Composer {
   /**
@@ -12,7 +15,8 @@ export class Composer {
     Object.assign(this, els);
     this.opts = opts;
     this.maxText = opts.maxText;
-    this.drafts = new Map();
+    this.drafts = new Map(JSON.parse(sessionStorage.getItem(DRAFTS_KEY) || '[]'));
+    sessionStorage.removeItem(DRAFTS_KEY);
     this.chatId = null;
     this.lastTyping = 0;
     this.errorTimer = null;
@@ -40,6 +44,12 @@ export class Composer {
     this.updateCounter();
   }
 
+  /** Keep the drafts for the next load of this tab (the language switch reloads the page). */
+  keepDrafts() {
+    if (this.chatId !== null) this.drafts.set(this.chatId, this.input.value);
+    sessionStorage.setItem(DRAFTS_KEY, JSON.stringify([...this.drafts]));
+  }
+
   focus() {
     this.input.focus();
   }
@@ -59,17 +69,16 @@ export class Composer {
     const text = this.input.value.trim();
     const attachments = this.opts.attachments;
     if (attachments?.uploading()) {
-      this.showError('Wait until the files are uploaded (or remove them).', 4000);
+      this.showError(t('composer.uploading'), 4000);
       return;
     }
     const files = attachments ? attachments.ready() : [];
     if (!text && !files.length) {
-      this.showError('Type a message before sending.', 4000);
+      this.showError(t('composer.empty'), 4000);
       return;
     }
     if (text.length > this.maxText) {
-      this.showError(`This message is ${text.length.toLocaleString()} characters long; `
-        + `the limit is ${this.maxText.toLocaleString()}. Shorten it or split it.`);
+      this.showError(`${t('composer.tooLong', { count: text.length, limit: formatNumber(this.maxText) })} ${t('composer.shorten')}`);
       return;
     }
     if (this.opts.onSend(text, files)) {
@@ -93,7 +102,7 @@ export class Composer {
   updateCounter() {
     const length = this.input.value.trim().length;
     this.counter.hidden = length < COUNTER_FROM * this.maxText;
-    this.counter.textContent = `${length.toLocaleString()} / ${this.maxText.toLocaleString()}`;
+    this.counter.textContent = `${formatNumber(length)} / ${formatNumber(this.maxText)}`;
     this.counter.classList.toggle('over', length > this.maxText);
   }
 

@@ -1,7 +1,7 @@
 // The open conversation: the chat the address names (#/chat/N), shown in the message pane and the
 // composer, and its header (title; who is online, or when the other person was last seen).
 import { api } from './api.js';
-import { formatListTime } from './dom.js';
+import { relativeTime, t } from './i18n.js';
 
 export class Conversation {
   /**
@@ -14,6 +14,7 @@ export class Conversation {
     this.opts = opts;
     this.id = null; // the open chat's id
     this.muteButton.addEventListener('click', () => this.toggleMute());
+    setInterval(() => this.header(), 60_000); // "Last seen 5 minutes ago" moves on
   }
 
   /** Mute or unmute the open chat for this user; every tab (this one too) applies the `chat_muted` frame. */
@@ -82,15 +83,16 @@ export class Conversation {
     const peer = list.peer(chat);
     let subtitle;
     if (peer) {
-      const lastSeen = peer.last_seen_at ? `Last seen ${formatListTime(new Date(peer.last_seen_at))}` : 'Offline';
-      subtitle = isOnline(peer.id) ? 'Online' : lastSeen;
+      const lastSeen = peer.last_seen_at ? t('presence.lastSeen', { when: relativeTime(new Date(peer.last_seen_at)) })
+        : t('status.offline');
+      subtitle = isOnline(peer.id) ? t('status.online') : lastSeen;
     } else {
       const here = chat.members.filter((m) => isOnline(m.id)).length;
-      subtitle = `${chat.members.length} members · ${here} online`;
+      subtitle = `${t('chat.members', { count: chat.members.length })} · ${t('chat.online', { count: here })}`;
     }
     this.subtitle.textContent = subtitle;
     this.membersButton.hidden = chat.type !== 'group';
     this.muteButton.setAttribute('aria-pressed', String(Boolean(chat.muted)));
-    this.muteButton.textContent = chat.muted ? 'Unmute' : 'Mute';
+    this.muteButton.textContent = chat.muted ? t('chat.unmute') : t('chat.mute');
   }
 }

@@ -1,5 +1,6 @@
 // For administrators: poll the server's live state (GET /api/admin/diagnostics) and show it.
 import { duration } from './diagnostics-report.js';
+import { formatDate, formatNumber, lang, t } from './i18n.js';
 
 const POLL_MS = 3000;
 
@@ -22,23 +23,23 @@ function cell(row, text, className) {
 }
 
 function localTime(iso) {
-  return new Date(iso).toLocaleTimeString();
+  return formatDate(new Date(iso), 'clock');
 }
 
 function bytes(n) {
-  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
+  return n < 1024 ? t('admin.bytes', { n }) : t('admin.kib', { n: formatNumber(n / 1024, 1) });
 }
 
 function mib(n) {
-  return `${(n / 2 ** 20).toLocaleString(undefined, { maximumFractionDigits: 1 })} MiB`;
+  return t('admin.mib', { n: (n / 2 ** 20).toLocaleString(lang, { maximumFractionDigits: 1 }) });
 }
 
 // Free space of each folder the server writes to; the warning says why the disk counts as full.
 function diskSpace(storage) {
   const folders = storage.folders.map((d) => (d.error ? `${d.path}: ${d.error}`
-    : `${d.path}: ${mib(d.free_bytes)} free of ${mib(d.total_bytes)}`)).join('; ');
-  const verdict = storage.warning ? `WARNING, disk full: ${storage.warning}`
-    : `ok (warns under ${mib(storage.min_free_bytes)})`;
+    : `${d.path}: ${t('admin.free', { free: mib(d.free_bytes), total: mib(d.total_bytes) })}`)).join('; ');
+  const verdict = storage.warning ? t('admin.diskFull', { warning: storage.warning })
+    : t('admin.diskOk', { min: mib(storage.min_free_bytes) });
   return `${folders} — ${verdict}`;
 }
 
@@ -72,7 +73,7 @@ export class AdminView {
     try {
       response = await fetch(this.apiPath, { headers: { Authorization: `Bearer ${this.token}` }, cache: 'no-store' });
     } catch (error) {
-      updated.textContent = `Last refresh failed: ${error.message}`;
+      updated.textContent = t('admin.refreshFailed', { reason: error.message });
       return;
     }
     if (response.status === 401 || response.status === 403) {
@@ -82,74 +83,76 @@ export class AdminView {
       return;
     }
     if (!response.ok) {
-      updated.textContent = `Last refresh failed: HTTP ${response.status}`;
+      updated.textContent = t('admin.refreshFailed', { reason: `HTTP ${response.status}` });
       return;
     }
     this.facts = await response.json();
     this.root.hidden = false;
     this.render(this.facts);
-    updated.textContent = `Updated ${new Date().toLocaleTimeString()}.`;
+    updated.textContent = t('admin.updated', { time: formatDate(new Date(), 'clock') });
     if (!this.announced) {
       this.announced = true;
-      this.log('•', `You are an administrator: showing the server's live state, refreshed every ${POLL_MS / 1000} s`);
+      this.log('•', t('log.admin', { count: POLL_MS / 1000 }));
     }
   }
 
   render(f) {
-    const migrations = f.migrations.applied === null ? 'unknown (database unreachable)'
-      : `${f.migrations.applied.length} applied (${f.migrations.applied.join(', ')})` +
-        (f.migrations.pending.length ? `; pending: ${f.migrations.pending.join(', ')}` : '; none pending');
+    const { applied, pending } = f.migrations;
+    const migrations = applied === null ? t('admin.migrationsUnknown')
+      : t('admin.migrationsApplied', { count: applied.length, names: applied.join(', ') }) + '; '
+        + (pending.length ? t('admin.migrationsPending', { names: pending.join(', ') }) : t('admin.migrationsNone'));
+    const bus = f.bus.kind === 'local' ? t('admin.busLocal') : t('admin.bus', {
+      kind: f.bus.kind, sent: f.bus.sent, received: f.bus.received,
+      listening: f.bus.listening ? t('admin.listening') : t('admin.notListening'),
+    });
     fill(this.root.querySelector('#server-facts'), [
-      ['Version', f.version],
-      ['Up for', `${duration(f.uptime_seconds)} (since ${new Date(f.started_at).toLocaleString()})`],
-      ['Database', `${f.database.kind}: ${f.database.url}`],
-      ['Database reachable', f.database.reachable ? 'yes' : `no: ${f.database.error}`],
-      ['Migrations', migrations],
-      ['Disk space', diskSpace(f.storage)],
-      ['Message writer',
-        `backlog ${f.writer.backlog}, ${f.writer.batches} batches, ${f.writer.committed} messages committed`],
-      ['Event bus', f.bus.kind === 'local' ? 'local (this process only)'
-        : `${f.bus.kind}: ${f.bus.sent} sent, ${f.bus.received} received from other processes, `
-          + `${f.bus.listening ? 'listening' : 'NOT listening'}`],
-      ['WebSocket', `${f.websocket.path}, server ping every ${f.websocket.ping_interval} s`],
-      ['Extra allowed origins', f.websocket.allowed_origins.join(', ') || 'none (same host only)'],
-      ['Runtime', `Python ${f.python}, Tornado ${f.tornado}, process ${f.pid}`],
+      [t('admin.f.version'), f.version],
+      [t('admin.f.up'), t('admin.upSince', { up: duration(f.uptime_seconds), since: formatDate(new Date(f.started_at), 'dateTime') })],
+      [t('admin.f.database'), `${f.database.kind}: ${f.database.url}`],
+      [t('admin.f.reachable'), f.database.reachable ? t('admin.yes') : t('admin.no', { reason: f.database.error })],
+      [t('admin.f.migrations'), migrations],
+      [t('admin.f.disk'), diskSpace(f.storage)],
+      [t('admin.f.writer'), t('admin.writer', { backlog: f.writer.backlog, batches: f.writer.batches, committed: f.writer.committed })],
+      [t('admin.f.bus'), bus],
+      ['WebSocket', t('admin.ws', { path: f.websocket.path, count: f.websocket.ping_interval })],
+      [t('admin.f.origins'), f.websocket.allowed_origins.join(', ') || t('admin.noOrigins')],
+      [t('admin.f.runtime'), t('admin.runtime', { python: f.python, tornado: f.tornado, pid: f.pid })],
     ]);
     const codes = Object.entries(f.counters.close_codes).map(([code, n]) => `${code} ×${n}`).join(', ');
     fill(this.root.querySelector('#server-counters'), [
-      ['Connections', String(f.counters.connections)],
-      ['Users online', String(f.counters.users_online)],
-      ['Messages per second', String(f.counters.messages_per_second)],
-      ['Events delivered per second', String(f.counters.events_per_second)],
-      ['Frame errors', String(f.counters.errors)],
-      ['Close codes seen', codes || 'none yet'],
+      [t('admin.c.connections'), String(f.counters.connections)],
+      [t('admin.c.users'), String(f.counters.users_online)],
+      [t('admin.c.messages'), String(f.counters.messages_per_second)],
+      [t('admin.c.events'), String(f.counters.events_per_second)],
+      [t('admin.c.errors'), String(f.counters.errors)],
+      [t('admin.c.codes'), codes || t('admin.noCodes')],
     ]);
     const body = this.root.querySelector('#connections');
     body.replaceChildren();
     for (const c of f.connections) {
       const row = body.insertRow();
       row.dataset.connId = c.conn_id;
-      cell(row, `${c.username} (user ${c.user_id})`);
+      cell(row, t('admin.conn.user', { name: c.username, id: c.user_id }));
       const id = cell(row, c.conn_id, 'diag-mono');
       if (c.conn_id === this.ownConnId()) {
         row.classList.add('diag-own');
         const badge = document.createElement('span');
         badge.className = 'diag-badge';
-        badge.textContent = 'this page';
+        badge.textContent = t('admin.conn.thisPage');
         id.append(' ', badge);
       }
       cell(row, `${localTime(c.connected_at)} (${duration(c.connected_seconds)})`);
       cell(row, c.remote_ip, 'diag-mono');
-      cell(row, c.chat_ids.join(', ') || 'none');
-      cell(row, `${duration(c.idle_seconds)} ago`);
+      cell(row, c.chat_ids.join(', ') || t('admin.conn.none'));
+      cell(row, t('admin.conn.ago', { time: duration(c.idle_seconds) }));
       cell(row, bytes(c.outbox_bytes));
     }
     if (!f.connections.length) {
-      cell(body.insertRow(), 'No open connections.').colSpan = 7;
+      cell(body.insertRow(), t('admin.conn.empty')).colSpan = 7;
     }
     const pre = this.root.querySelector('#server-log');
     const atBottom = pre.scrollHeight === 0 || pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
-    pre.textContent = f.log.join('\n') || '(no log lines kept yet)';
+    pre.textContent = f.log.join('\n') || t('admin.noLog');
     if (atBottom) pre.scrollTop = pre.scrollHeight;
   }
 }

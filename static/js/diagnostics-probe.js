@@ -1,4 +1,5 @@
 // One WebSocket under test: logs every event, keeps received frames until a check takes them.
+import { t } from './i18n.js';
 
 const INBOX_LIMIT = 200;
 
@@ -27,7 +28,7 @@ export class Probe {
       const refused = (event) => {
         if (event.effectiveDirective !== 'connect-src') return;
         clearTimeout(timer);
-        const message = `this page's Content-Security-Policy (${event.effectiveDirective}) refused the address`;
+        const message = t('probe.csp', { directive: event.effectiveDirective });
         this.log('•', message);
         resolve({ error: { name: 'SecurityError', message } });
       };
@@ -37,7 +38,7 @@ export class Probe {
         this.socket = new WebSocket(this.url);
       } catch (error) {
         done();
-        this.log('•', `The browser refused to create the WebSocket: ${error.name}: ${error.message}`);
+        this.log('•', t('log.wsRefused', { reason: `${error.name}: ${error.message}` }));
         resolve({ error });
         return;
       }
@@ -51,11 +52,11 @@ export class Probe {
         this.openedAt = performance.now();
         clearTimeout(timer);
         const ms = (this.openedAt - started).toFixed(1);
-        this.log('←', `WebSocket OPEN (readyState ${this.socket.readyState}) after ${ms} ms`);
+        this.log('←', t('log.wsOpen', { state: this.socket.readyState, ms }));
         resolve({ opened: true, ms: this.openedAt - started });
       };
       this.socket.onerror = () => {
-        this.log('←', 'WebSocket error event (browsers give no details here; the close code follows)');
+        this.log('←', t('log.wsError'));
       };
       this.socket.onmessage = (event) => this.receive(event.data);
       this.socket.onclose = (event) => {
@@ -65,8 +66,8 @@ export class Probe {
           openSeconds: this.openedAt === null ? 0 : (at - this.openedAt) / 1000,
         };
         clearTimeout(timer);
-        this.log('←', `WebSocket CLOSED code ${event.code}${event.reason ? ` reason "${event.reason}"` : ''}` +
-          `${event.wasClean ? '' : ' (not clean: no close frame)'}`);
+        this.log('←', t('log.wsClosed', { code: event.code }) + (event.reason ? ` ${t('log.reason', { reason: event.reason })}` : '')
+          + (event.wasClean ? '' : ` ${t('log.notClean')}`));
         resolve({ close: this.closed });
         for (const waiter of this.waiters) waiter.resolve(null);
         this.waiters.clear();
@@ -82,7 +83,7 @@ export class Probe {
     try {
       frame = JSON.parse(data);
     } catch {
-      this.log('•', 'That frame is not JSON');
+      this.log('•', t('log.notJson'));
       return;
     }
     frame.receivedAt = at;
@@ -144,7 +145,7 @@ export class Probe {
 
   close(code = 1000, reason = 'diagnostics page closed it') {
     if (this.socket && this.socket.readyState <= WebSocket.OPEN) {
-      this.log('→', `closing the WebSocket with ${code}`);
+      this.log('→', t('log.closing', { code }));
       this.socket.close(code, reason);
     }
   }

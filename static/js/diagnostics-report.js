@@ -1,4 +1,7 @@
-// Secret redaction, time formatting and the plain-text report of /diagnostics.
+// Secret redaction, time formatting and the plain-text report of /diagnostics: in the reader's
+// language, with the stable English codes (check ids, PASS/FAIL, close and error codes) on every line
+// that has one, so that support can read a report in any language.
+import { lang, t } from './i18n.js';
 
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{17}[A-Za-z0-9_.-]*/g;
 const secrets = new Set();
@@ -30,10 +33,10 @@ export function clock(date) {
 
 export function duration(seconds) {
   const s = Math.round(Math.abs(seconds));
-  if (s < 90) return `${s} s`;
-  if (s < 5400) return `${Math.round(s / 60)} min`;
-  if (s < 172800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86400)} days`;
+  if (s < 90) return t('duration.s', { count: s });
+  if (s < 5400) return t('duration.min', { count: Math.round(s / 60) });
+  if (s < 172800) return t('duration.h', { count: Math.round(s / 3600) });
+  return t('duration.days', { count: Math.round(s / 86400) });
 }
 
 const LABEL = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', pending: '----', running: '....' };
@@ -42,31 +45,34 @@ const LABEL = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', pending: '----', runni
 export function buildReport({ verdict, checks, events, serverVersion, wsUrl, admin }) {
   const now = new Date();
   const lines = [
-    'Corporate Messenger diagnostics report',
-    `Time: ${now.toISOString()} (browser local time ${now.toString()})`,
-    `Page: ${location.href}`,
-    `Browser: ${navigator.userAgent}`,
-    `Server version: ${serverVersion || 'unknown'}`,
-    `WebSocket URL: ${wsUrl || 'not determined'}`,
+    `${t('report.title')} [lang=${lang}]`,
+    `${t('report.time')}: ${now.toISOString()} (${t('report.localTime')} ${now.toString()})`,
+    `${t('report.page')}: ${location.href}`,
+    `${t('report.browser')}: ${navigator.userAgent}`,
+    `${t('report.version')}: ${serverVersion || t('report.unknown')}`,
+    `${t('report.wsUrl')}: ${wsUrl || t('report.notDetermined')}`,
     '',
-    `Verdict: ${verdict.title}`,
+    `${t('report.verdict')}: ${verdict.title} [verdict=${verdict.state || 'idle'}]`,
   ];
   if (verdict.detail) lines.push(`  ${verdict.detail}`);
-  lines.push('', 'Checks');
+  lines.push('', t('report.checks'));
   for (const check of checks) {
     const result = check.result || { status: 'pending' };
-    lines.push(`[${LABEL[result.status]}] ${check.n}. ${check.title}${result.value ? ' - ' + result.value : ''}`);
-    if (result.cause) lines.push(`       cause: ${result.cause}`);
-    if (result.fix) lines.push(`       fix:   ${result.fix}`);
-    if (result.tell) lines.push(`       how to tell: ${result.tell}`);
+    lines.push(`[${LABEL[result.status]}] ${check.n}. ${check.title} (${check.id})${result.value ? ' - ' + result.value : ''}`);
+    if (result.cause) lines.push(`       ${t('report.cause')}: ${result.cause}`);
+    if (result.fix) lines.push(`       ${t('report.fix')}: ${result.fix}`);
+    if (result.tell) lines.push(`       ${t('report.tell')}: ${result.tell}`);
+    const codes = [result.closeCode && `close=${result.closeCode}`, result.code && `error=${result.code}`].filter(Boolean);
+    if (codes.length) lines.push(`       code: ${codes.join(' ')}`);
   }
-  lines.push('', 'Event log');
+  lines.push('', t('report.events'));
   for (const event of events) lines.push(`${clock(event.at)} ${event.text}`);
   if (admin) {
-    lines.push('', `Server facts: version ${admin.version}, up ${duration(admin.uptime_seconds)}, ` +
-      `database ${admin.database.kind} ${admin.database.url}, ${admin.counters.connections} connection(s), ` +
-      `writer backlog ${admin.writer.backlog}`);
-    lines.push('', `Server log (last ${admin.log.length} lines)`, ...admin.log);
+    lines.push('', t('report.facts', {
+      version: admin.version, up: duration(admin.uptime_seconds), database: `${admin.database.kind} ${admin.database.url}`,
+      connections: admin.counters.connections, backlog: admin.writer.backlog,
+    }));
+    lines.push('', t('report.serverLog', { count: admin.log.length }), ...admin.log);
   }
   return redact(lines.join('\n')) + '\n';
 }

@@ -4,6 +4,7 @@
 import { AdminView } from './diagnostics-admin.js';
 import { CHECKS } from './diagnostics-checks.js';
 import { addSecret, buildReport, clock, redact, shorten } from './diagnostics-report.js';
+import { formatNumber, has, t } from './i18n.js';
 
 const root = document.getElementById('diagnostics');
 const $ = (selector) => root.querySelector(selector);
@@ -15,13 +16,16 @@ const loginForm = $('#login-form');
 const verdictBox = $('[data-testid="verdict"]');
 const events = [];
 const EVENT_LIMIT = 2000;
-const STATUS_WORD = { pending: 'not run', running: 'running', pass: 'passed', fail: 'failed', skip: 'skipped' };
+const STATUS_WORD = {
+  pending: t('diag.status.pending'), running: t('diag.status.running'), pass: t('diag.status.pass'),
+  fail: t('diag.status.fail'), skip: t('diag.status.skip'),
+};
 const STATUS_ICON = { pending: '○', running: '…', pass: '✓', fail: '✗', skip: '–' };
 
 let table = { close_codes: {}, token_errors: {} };
 let formToken = null;
 let current = null; // the context of the last run
-let verdict = { title: 'Checks not run yet.', detail: '' };
+let verdict = { state: 'idle', title: t('diag.notRunYet'), detail: '' };
 let running = false;
 const admin = new AdminView($('#admin'), root.dataset.adminApi, log,
   () => (current && current.connected ? current.connected.connection_id : null));
@@ -63,11 +67,11 @@ async function loggedFetch(path, { logBody = true, ...options } = {}) {
       body = null;
     }
     const shown = logBody ? `: ${text.slice(0, 400)}` : '';
-    log('←', `${response.status} ${method} ${path} in ${ms.toFixed(0)} ms${shown}`);
+    log('←', t('log.answer', { status: response.status, request: `${method} ${path}`, ms: Math.round(ms) }) + shown);
     return { response, body, ms };
   } catch (error) {
-    const message = error.name === 'AbortError' ? 'no answer within 10 s' : error.message;
-    log('←', `${method} ${path} failed: ${message}`);
+    const message = error.name === 'AbortError' ? t('diag.noAnswerIn', { count: 10 }) : error.message;
+    log('←', t('log.failed', { request: `${method} ${path}`, reason: message }));
     throw new Error(message);
   } finally {
     clearTimeout(timer);
@@ -97,11 +101,10 @@ function xsrf() {
 function showTokenSource() {
   const { token, source } = pickToken();
   const where = {
-    pasted: 'the pasted token', form: 'the token from the login form above', storage: "this browser's login",
+    pasted: t('diag.source.pasted'), form: t('diag.source.form'), storage: t('diag.source.storage'),
   }[source];
-  $('#token-source').textContent = token ? `The checks will use ${where}: ${shorten(token)}`
-    : 'This browser has no login token: log in below or paste a token '
-      + '(the checks will also try to renew your session).';
+  $('#token-source').textContent = token ? t('diag.source.using', { where, token: shorten(token) })
+    : t('diag.source.none');
 }
 
 // --- rendering -------------------------------------------------------------------------
@@ -141,20 +144,20 @@ function setCheck(check, result) {
   item.querySelector('[data-testid="value"]').textContent = result.value || '';
   const help = item.querySelector('[data-testid="help"]');
   help.replaceChildren();
-  if (result.cause) help.append(helpLine('Likely cause:', result.cause));
-  if (result.fix) help.append(helpLine('Fix:', result.fix));
-  if (result.tell) help.append(helpLine('How to tell:', result.tell));
+  if (result.cause) help.append(helpLine(t('diag.likelyCause'), result.cause));
+  if (result.fix) help.append(helpLine(t('diag.fix'), result.fix));
+  if (result.tell) help.append(helpLine(t('diag.howToTell'), result.tell));
   if (result.closeCode) {
     const link = document.createElement('a');
     link.href = `#close-${result.closeCode}`;
-    link.textContent = `What close code ${result.closeCode} means, and its other causes`;
+    link.textContent = t('diag.codeLink', { code: result.closeCode });
     link.addEventListener('click', () => { $('#close-codes').open = true; });
     help.append(link);
   }
   if ((result.actions || []).includes('login')) {
     const button = document.createElement('button');
     button.type = 'button';
-    button.textContent = 'Log in again';
+    button.textContent = t('diag.loginAgain');
     button.dataset.testid = 'login-again';
     button.addEventListener('click', openLogin);
     help.append(button);
@@ -167,7 +170,7 @@ function openLogin() {
 }
 
 function setVerdict(state, title, detail) {
-  verdict = { title, detail };
+  verdict = { state, title, detail };
   verdictBox.dataset.verdict = state;
   $('[data-testid="verdict-title"]').textContent = title;
   $('[data-testid="verdict-detail"]').textContent = detail;
@@ -187,8 +190,8 @@ function renderCloseCodes() {
     const causes = document.createElement('ul');
     for (const cause of entry.causes) {
       const item = document.createElement('li');
-      item.append(helpLine('Cause:', cause.cause), helpLine('Fix:', cause.fix),
-        helpLine('Which check tells:', cause.check));
+      item.append(helpLine(t('diag.cause'), cause.cause), helpLine(t('diag.fix'), cause.fix),
+        helpLine(t('diag.whichCheck'), cause.check));
       causes.append(item);
     }
     article.append(heading, summary, causes);
@@ -202,19 +205,18 @@ function finalVerdict(ctx) {
   const failed = CHECKS.find((check) => check.result.status === 'fail');
   if (failed) {
     const r = failed.result;
-    return ['fail', r.headline || `Check ${failed.n} failed: ${failed.title}.`, `${r.cause} What to do: ${r.fix}`];
+    return ['fail', r.headline || t('diag.checkFailed', { n: failed.n, title: failed.title }),
+      t('diag.whatToDo', { cause: r.cause, fix: r.fix })];
   }
   const notRun = CHECKS.find((check) => check.id !== 'idle' && check.result.status !== 'pass');
   if (notRun) {
-    return ['fail', `Check ${notRun.n} could not run: ${notRun.title}.`, notRun.result.value];
+    return ['fail', t('diag.checkNotRun', { n: notRun.n, title: notRun.title }), notRun.result.value];
   }
   const idle = CHECKS.find((check) => check.id === 'idle').result;
-  const idleNote = idle.status === 'pass' ? ` A quiet connection stayed open for ${ctx.idleSeconds} s.`
-    : ' (The optional idle test was not run.)';
-  const median = ctx.latency.median.toFixed(1);
-  return ['pass', 'Everything works.',
-    `You are logged in as ${ctx.user.username}. The server (version ${ctx.version}) answers, its database is `
-    + `reachable, and messages arrive in real time: median round trip ${median} ms.${idleNote}`];
+  const idleNote = idle.status === 'pass' ? t('diag.idleHeld', { count: ctx.idleSeconds }) : t('diag.idleNotRun');
+  const median = formatNumber(ctx.latency.median, 1);
+  return ['pass', t('diag.allGood'),
+    `${t('diag.allGoodDetail', { user: ctx.user.username, version: ctx.version, median })} ${idleNote}`];
 }
 
 function goLive(ctx) {
@@ -224,14 +226,14 @@ function goLive(ctx) {
     disconnectButton.hidden = true;
     return;
   }
-  status.textContent = 'The connection stays open: everything the server sends now appears in the event log.';
+  status.textContent = t('diag.live');
   disconnectButton.hidden = false;
   ctx.probe.onclose = (closed) => {
     disconnectButton.hidden = true;
     const entry = table.close_codes[String(closed.code)];
     const meaning = entry ? ` (${entry.name}): ${entry.summary}` : '';
-    status.textContent = `The connection closed with ${closed.code}${meaning}` +
-      (closed.reason ? ` Reason given: "${closed.reason}".` : '');
+    status.textContent = t('diag.liveClosed', { code: closed.code }) + meaning +
+      (closed.reason ? ` ${t('diag.reasonGiven', { reason: closed.reason })}` : '');
   };
 }
 
@@ -245,7 +247,7 @@ async function runChecks() {
     current.probe.close(1000, 'checks restarted');
   }
   await tableLoaded;
-  log('•', '--- Running the checks ---');
+  log('•', t('log.running'));
   const idleBox = $('#idle-enabled');
   const idleInput = $('#idle-seconds'); // its default is the server's idle test length
   const ctx = {
@@ -257,26 +259,25 @@ async function runChecks() {
   };
   current = ctx;
   for (const check of CHECKS) setCheck(check, { status: 'pending', value: '' });
-  setVerdict('running', 'Running the checks…', 'Each step appears below as it finishes.');
+  setVerdict('running', t('diag.running'), t('diag.runningDetail'));
   for (const check of CHECKS) {
-    setCheck(check, { status: 'running', value: 'running…' });
+    setCheck(check, { status: 'running', value: t('diag.runningValue') });
     ctx.progress = (value) => setCheck(check, { status: 'running', value });
     let result;
     try {
       result = await check.run(ctx);
     } catch (error) {
-      result = { status: 'fail', value: `the check itself failed: ${error.message}`,
-        cause: 'An unexpected error in this page or in an answer from the server.',
-        fix: 'Copy the report and send it to an administrator.' };
+      result = { status: 'fail', value: t('diag.checkCrashed', { reason: error.message }),
+        cause: t('diag.checkCrashedCause'), fix: t('diag.sendReport') };
     }
     check.result = result;
     setCheck(check, result);
     const value = result.value ? ` - ${result.value}` : '';
-    log('•', `Check ${check.n} (${check.title}): ${STATUS_WORD[result.status]}${value}`);
+    log('•', t('log.check', { n: check.n, title: check.title, status: STATUS_WORD[result.status] }) + value);
   }
   const [state, title, detail] = finalVerdict(ctx);
   setVerdict(state, title, detail);
-  log('•', `Verdict: ${title}`);
+  log('•', t('log.verdict', { title }));
   goLive(ctx);
   if (ctx.user && ctx.user.is_admin) {
     admin.start(ctx.token);
@@ -305,12 +306,12 @@ async function copyReport() {
     const copied = document.execCommand('copy');
     area.remove();
     if (!copied) {
-      status.textContent = 'The browser did not allow copying.';
+      status.textContent = t('diag.copyRefused');
       return;
     }
   }
-  status.textContent = 'Report copied: paste it into a message to your administrator.';
-  log('•', `Report copied to the clipboard (${text.length} characters, secrets cut)`);
+  status.textContent = t('diag.copied');
+  log('•', t('log.copied', { count: text.length }));
 }
 
 async function logIn(event) {
@@ -322,14 +323,14 @@ async function logIn(event) {
   let answer;
   try {
     await tableLoaded;
-    log('•', `Logging in as ${username} (the password is never logged)`);
+    log('•', t('log.loggingIn', { user: username }));
     answer = await loggedFetch('/api/auth/login', {
       method: 'POST', logBody: false,
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify({ username, password }),
     });
   } catch (failure) {
-    error.textContent = `The server did not answer: ${failure.message}`;
+    error.textContent = t('diag.noServerAnswer', { reason: failure.message });
     return;
   }
   const { response, body } = answer;
@@ -345,16 +346,23 @@ async function logIn(event) {
   formToken = body.access_token;
   tokenInput.value = '';
   loginForm.elements.password.value = '';
-  log('•', `Logged in as ${body.user.username}; using token ${shorten(formToken)}`);
+  log('•', t('log.loggedIn', { user: body.user.username, token: shorten(formToken) }));
   showTokenSource();
   runChecks();
 }
 
 const tableLoaded = fetch(root.dataset.closeCodes)
   .then((response) => response.json())
-  .then((loaded) => { table = loaded; })
-  .catch((error) => log('•', `Could not load the close-code explanations: ${error.message}`))
+  .then((loaded) => { table = localized(loaded); })
+  .catch((error) => log('•', t('log.noTable', { reason: error.message })))
   .then(renderCloseCodes);
+
+/** close-codes.json with its human texts in the reader's language (``codes.<path>`` keys); codes stay. */
+function localized(node, path = 'codes') {
+  if (typeof node === 'string') return has(path) ? t(path) : node;
+  if (Array.isArray(node)) return node.map((item, i) => localized(item, `${path}.${i}`));
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, localized(value, `${path}.${key}`)]));
+}
 
 async function showAdminIfAllowed() {
   const { token, source } = pickToken();
@@ -370,6 +378,7 @@ async function showAdminIfAllowed() {
 
 renderChecks();
 showTokenSource();
+for (const scrolling of ['#event-log', '#server-log', '.diag-scroll']) $(scrolling).tabIndex = 0; // keyboard users can scroll them
 runButton.addEventListener('click', runChecks);
 copyButton.addEventListener('click', copyReport);
 disconnectButton.addEventListener('click', () => {
@@ -377,5 +386,5 @@ disconnectButton.addEventListener('click', () => {
 });
 tokenInput.addEventListener('input', showTokenSource);
 loginForm.addEventListener('submit', logIn);
-log('•', `Page loaded at ${location.href}. Press "Run checks".`);
+log('•', t('log.loaded', { url: location.href }));
 showAdminIfAllowed();

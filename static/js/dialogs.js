@@ -1,6 +1,7 @@
 // Dialogs: start a direct chat or a group; see, add and leave a group's members.
 import { api } from './api.js';
 import { avatar, h } from './dom.js';
+import { t } from './i18n.js';
 
 function showError(node, text) {
   node.textContent = text;
@@ -22,7 +23,7 @@ function personRow(user, isOnline, trailing = null, props = {}) {
   const face = avatar(user.display_name, user.id);
   const online = isOnline(user.id);
   face.append(h('span', { className: 'presence-dot', dataset: { online: String(online) },
-    title: online ? 'Online' : 'Offline' }));
+    title: online ? t('status.online') : t('status.offline') }));
   return h(props.onClick ? 'button' : 'div', { type: props.onClick ? 'button' : null, className: 'person', ...props },
     face,
     h('span', { className: 'person-text' },
@@ -41,14 +42,14 @@ function peopleSearch(input, list, { exclude, row }) {
     try {
       users = (await api('GET', `/api/users?limit=20&q=${encodeURIComponent(input.value.trim())}`)).users;
     } catch (error) {
-      list.replaceChildren(h('li', { className: 'people-empty' }, `Search failed: ${error.message}`));
+      list.replaceChildren(h('li', { className: 'people-empty' }, t('people.searchFailed', { reason: error.message })));
       return;
     }
     if (mine !== sequence) return;
     const shown = users.filter((u) => !exclude().has(u.id));
     list.replaceChildren(...(shown.length
       ? shown.map((u) => h('li', {}, row(u)))
-      : [h('li', { className: 'people-empty muted' }, 'Nobody found.')]));
+      : [h('li', { className: 'people-empty muted' }, t('people.none'))]));
   };
   input.addEventListener('input', () => {
     clearTimeout(timer);
@@ -101,10 +102,10 @@ export class NewChatDialog {
 
   row(user) {
     if (this.mode === 'direct') {
-      return personRow(user, this.opts.isOnline, 'Message', { onClick: () => this.openDirect(user) });
+      return personRow(user, this.opts.isOnline, t('people.message'), { onClick: () => this.openDirect(user) });
     }
     const chosen = this.selected.has(user.id);
-    return personRow(user, this.opts.isOnline, chosen ? '✓ Added' : 'Add', {
+    return personRow(user, this.opts.isOnline, chosen ? t('people.added') : t('people.add'), {
       onClick: () => this.toggle(user), 'aria-pressed': String(chosen),
     });
   }
@@ -119,7 +120,8 @@ export class NewChatDialog {
   renderChips() {
     this.chips.replaceChildren(...[...this.selected.values()].map((user) => h('li', { className: 'chip' },
       user.display_name,
-      h('button', { type: 'button', 'aria-label': `Remove ${user.display_name}`, onClick: () => this.toggle(user) }, '✕'))));
+      h('button', { type: 'button', 'aria-label': t('people.remove', { name: user.display_name }),
+        onClick: () => this.toggle(user) }, '✕'))));
   }
 
   async openDirect(user) {
@@ -133,7 +135,7 @@ export class NewChatDialog {
   async createGroup() {
     const title = this.title.value.trim();
     if (!title) {
-      showError(this.error, 'Give the group a name.');
+      showError(this.error, t('group.needsName'));
       this.title.focus();
       return;
     }
@@ -169,7 +171,7 @@ export class MembersDialog {
     dialog.querySelector('#leave-yes').addEventListener('click', () => this.leave());
     this.refreshSearch = peopleSearch(this.search, this.results, {
       exclude: () => new Set(this.chat ? this.chat.members.map((m) => m.id) : []),
-      row: (user) => personRow(user, opts.isOnline, 'Add', { onClick: () => this.add(user) }),
+      row: (user) => personRow(user, opts.isOnline, t('people.add'), { onClick: () => this.add(user) }),
     });
   }
 
@@ -195,14 +197,15 @@ export class MembersDialog {
       showError(this.error, error.message);
       return;
     }
-    this.heading.textContent = `Members of ${this.chat.title}`;
+    this.heading.textContent = t('group.membersOf', { title: this.chat.title });
     this.renderMembers();
   }
 
   renderMembers() {
     const rows = this.chat.members.map((member) => h('li', { dataset: { userId: String(member.id) } },
       personRow(member, this.opts.isOnline,
-        [member.id === this.opts.me.id ? 'You' : '', member.role === 'owner' ? 'Owner' : ''].filter(Boolean).join(' · '))));
+        [member.id === this.opts.me.id ? t('common.you') : '', member.role === 'owner' ? t('group.owner') : '']
+          .filter(Boolean).join(' · '))));
     this.members.replaceChildren(...rows);
   }
 

@@ -1,4 +1,5 @@
 // Small DOM helpers. User text only ever goes in through text nodes.
+import { formatDate, formatTime, t } from './i18n.js';
 
 /** Create an element: h('a', {href, className, dataset: {...}}, child, 'text', ...). */
 export function h(tag, props = {}, ...children) {
@@ -80,12 +81,6 @@ export function avatar(name, seed, className = '') {
   return node;
 }
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
-const shortDateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
-const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
-const longDayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long', year: 'numeric' });
-
 export function dayKey(date) {
   return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
 }
@@ -95,25 +90,20 @@ function daysAgo(date) {
   return Math.round((start(new Date()) - start(date)) / 86_400_000);
 }
 
-export function formatTime(date) {
-  return timeFormat.format(date);
-}
-
 /** "Today", "Yesterday", "Monday, 3 June" or "3 June 2024" for day separators. */
 export function formatDay(date) {
   const ago = daysAgo(date);
-  if (ago === 0) return 'Today';
-  if (ago === 1) return 'Yesterday';
-  return date.getFullYear() === new Date().getFullYear() ? dayFormat.format(date) : longDayFormat.format(date);
+  if (ago === 0) return t('day.today');
+  if (ago === 1) return t('day.yesterday');
+  return formatDate(date, date.getFullYear() === new Date().getFullYear() ? 'day' : 'long');
 }
 
 /** Compact time for the chat list: 14:05, Yesterday, Mon, 3 Jun. */
 export function formatListTime(date) {
   const ago = daysAgo(date);
   if (ago === 0) return formatTime(date);
-  if (ago === 1) return 'Yesterday';
-  if (ago < 7) return weekdayFormat.format(date);
-  return shortDateFormat.format(date);
+  if (ago === 1) return t('day.yesterday');
+  return formatDate(date, ago < 7 ? 'weekday' : 'short');
 }
 
 /** A random id for client_msg_id (crypto.randomUUID needs a secure context; this does not). */

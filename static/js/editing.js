@@ -2,6 +2,7 @@
 // (Enter saves, Escape cancels) and the "Delete this message?" question inside the bubble.
 // At most one message is being edited and one awaits a yes; the message pane draws them.
 import { h } from './dom.js';
+import { formatNumber, t } from './i18n.js';
 
 export class MessageEditing {
   /**
@@ -35,7 +36,7 @@ export class MessageEditing {
   start(message) {
     this.confirming = null;
     const input = h('textarea', {
-      className: 'edit-input', rows: 1, 'aria-label': 'Edit message', dataset: { testid: 'edit-input' },
+      className: 'edit-input', rows: 1, 'aria-label': t('edit.label'), dataset: { testid: 'edit-input' },
       onKeydown: (event) => {
         if (event.key === 'Escape') {
           event.preventDefault();
@@ -85,12 +86,11 @@ export class MessageEditing {
     const text = editor.input.value.trim();
     const { maxText } = this.opts;
     if (!text) {
-      this.setError('Type a message before saving, or delete the message instead.');
+      this.setError(t('edit.empty'));
       return;
     }
     if (text.length > maxText) {
-      this.setError(`This message is ${text.length.toLocaleString()} characters long; `
-        + `the limit is ${maxText.toLocaleString()}.`);
+      this.setError(t('composer.tooLong', { count: text.length, limit: formatNumber(maxText) }));
       return;
     }
     if (!message || text === message.text) {
@@ -105,7 +105,7 @@ export class MessageEditing {
     } catch (error) {
       if (this.editor !== editor) return;
       editor.busy = false;
-      this.setError(`Not saved: ${error.message}`);
+      this.setError(t('edit.notSaved', { reason: error.message }));
       return;
     }
     if (this.editor === editor) this.cancel();
@@ -138,7 +138,7 @@ export class MessageEditing {
     } catch (error) {
       if (this.confirming !== confirming) return;
       confirming.busy = false;
-      confirming.error = `Not deleted: ${error.message}`;
+      confirming.error = t('edit.notDeleted', { reason: error.message });
       this.opts.render();
       this.focusAction(confirming.id, 'confirm-delete');
     }
@@ -151,15 +151,15 @@ export class MessageEditing {
 
   /** Edit and Delete, shown on hover or keyboard focus of one's own stored messages. */
   actions(message) {
-    return h('div', { className: 'message-actions', role: 'group', 'aria-label': 'Message actions' },
+    return h('div', { className: 'message-actions', role: 'group', 'aria-label': t('message.actions') },
       h('button', {
         type: 'button', className: 'action-button', dataset: { testid: 'edit-message' },
-        title: 'Edit this message', onClick: () => this.start(message),
-      }, 'Edit'),
+        title: t('edit.editTitle'), onClick: () => this.start(message),
+      }, t('edit.edit')),
       h('button', {
         type: 'button', className: 'action-button danger', dataset: { testid: 'delete-message' },
-        title: 'Delete this message', onClick: () => this.askDelete(message),
-      }, 'Delete'));
+        title: t('edit.deleteTitle'), onClick: () => this.askDelete(message),
+      }, t('edit.delete')));
   }
 
   editorBox(editor) {
@@ -168,11 +168,11 @@ export class MessageEditing {
       editor.error ? h('p', { className: 'edit-error', role: 'alert', dataset: { testid: 'edit-error' } },
         editor.error) : null,
       h('div', { className: 'edit-foot' },
-        h('span', { className: 'edit-hint' }, editor.busy ? 'Saving…' : 'Enter to save · Esc to cancel'),
+        h('span', { className: 'edit-hint' }, editor.busy ? t('edit.saving') : t('edit.hint')),
         h('button', { type: 'button', className: 'btn btn-small edit-cancel', disabled: editor.busy,
-          onClick: () => this.cancel() }, 'Cancel'),
+          onClick: () => this.cancel() }, t('common.cancel')),
         h('button', { type: 'button', className: 'btn btn-small edit-save', disabled: editor.busy,
-          dataset: { testid: 'edit-save' }, onClick: () => this.save() }, 'Save')));
+          dataset: { testid: 'edit-save' }, onClick: () => this.save() }, t('edit.save'))));
   }
 
   confirmBox(confirming) {
@@ -183,14 +183,14 @@ export class MessageEditing {
       }
     };
     return h('div', {
-      className: 'delete-confirm', role: 'group', 'aria-label': 'Confirm deletion',
+      className: 'delete-confirm', role: 'group', 'aria-label': t('edit.confirmLabel'),
       dataset: { testid: 'delete-confirm' }, onKeydown: escape,
     },
-    h('span', { className: 'delete-question' }, confirming.busy ? 'Deleting…' : 'Delete this message?'),
+    h('span', { className: 'delete-question' }, confirming.busy ? t('edit.deleting') : t('edit.question')),
     h('button', { type: 'button', className: 'btn btn-small btn-danger', disabled: confirming.busy,
-      dataset: { testid: 'confirm-delete' }, onClick: () => this.confirmDelete() }, 'Delete'),
+      dataset: { testid: 'confirm-delete' }, onClick: () => this.confirmDelete() }, t('edit.delete')),
     h('button', { type: 'button', className: 'btn btn-small', disabled: confirming.busy,
-      dataset: { testid: 'cancel-delete' }, onClick: () => this.cancelDelete() }, 'Cancel'),
+      dataset: { testid: 'cancel-delete' }, onClick: () => this.cancelDelete() }, t('common.cancel')),
     confirming.error ? h('p', { className: 'edit-error', role: 'alert' }, confirming.error) : null);
   }
 }

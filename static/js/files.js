@@ -1,7 +1,8 @@
 // Files in a message: images as thumbnails that open in a viewer, other files as cards with name and size.
 import { h } from './dom.js';
+import { formatNumber, t } from './i18n.js';
 
-const UNITS = ['bytes', 'KB', 'MB', 'GB'];
+const UNITS = ['files.bytes', 'files.kb', 'files.mb', 'files.gb'];
 
 export function formatSize(bytes) {
   let value = bytes;
@@ -10,7 +11,7 @@ export function formatSize(bytes) {
     value /= 1024;
     unit += 1;
   }
-  return unit ? `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}` : `${bytes} bytes`;
+  return t(UNITS[unit], { count: unit ? formatNumber(value, value < 10 ? 1 : 0) : bytes });
 }
 
 let viewer = null;
@@ -25,8 +26,8 @@ function openViewer(file) {
   viewer.replaceChildren(
     h('div', { className: 'dialog-head' },
       h('h2', { className: 'viewer-title' }, file.name),
-      h('a', { href: file.url, download: file.name, className: 'link-button' }, 'Download'),
-      h('button', { type: 'button', className: 'icon-button', 'aria-label': 'Close', onClick: () => viewer.close() }, '✕')),
+      h('a', { href: file.url, download: file.name, className: 'link-button' }, t('files.download')),
+      h('button', { type: 'button', className: 'icon-button', 'aria-label': t('common.close'), onClick: () => viewer.close() }, '✕')),
     h('img', { src: file.url, alt: file.name, className: 'viewer-image' }));
   viewer.showModal();
 }

@@ -1,5 +1,6 @@
 // The login form: posts through fetch so the access token can be kept at localStorage.access_token.
 import { clearTokens, storeToken } from './api.js';
+import { t } from './i18n.js';
 
 // Reaching the login page means this browser has no session (logged out, expired, or revoked):
 // forget any access token left behind, even one a logout click could not clear before navigating.
@@ -26,7 +27,7 @@ function throttled(seconds) {
       showError('');
       return;
     }
-    showError(`Too many failed logins. Try again in ${left} seconds.`);
+    showError(t('login.throttled', { count: left }));
     button.disabled = true;
     left -= 1;
   };
@@ -37,7 +38,7 @@ function throttled(seconds) {
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   if (!form.elements.username.value.trim() || !form.elements.password.value) {
-    showError('Enter your username and password.');
+    showError(t('login.missing'));
     return;
   }
   showError('');
@@ -49,7 +50,7 @@ form.addEventListener('submit', async (event) => {
     });
   } catch {
     button.disabled = false;
-    showError('Cannot reach the server. Check your connection and try again.');
+    showError(t('login.unreachable'));
     return;
   }
   const body = await response.json().catch(() => ({}));
@@ -60,7 +61,7 @@ form.addEventListener('submit', async (event) => {
     return;
   }
   if (!response.ok) {
-    showError(body.error ? body.error.message : `Login failed (HTTP ${response.status}).`);
+    showError(body.error ? body.error.message : t('login.failed', { status: response.status }));
     form.elements.password.select();
     return;
   }

@@ -1,6 +1,7 @@
 // @mentions: highlighted in message text, and offered while typing "@" in the composer
 // (arrow keys move, Enter or Tab inserts, Escape closes).
 import { h, linkify } from './dom.js';
+import { t } from './i18n.js';
 
 // As the server reads them: "@" not after a word character or another "@".
 const MENTION_RE = /(?<![\w@])@([A-Za-z0-9][A-Za-z0-9._-]{1,31})/g;
@@ -33,7 +34,7 @@ export class MentionPicker {
     this.matches = [];
     this.active = 0;
     this.list = h('ul', { className: 'mention-picker', role: 'listbox', id: 'mention-picker',
-      'aria-label': 'Members to mention', hidden: true, dataset: { testid: 'mention-picker' } });
+      'aria-label': t('mentions.label'), hidden: true, dataset: { testid: 'mention-picker' } });
     form.append(this.list);
     input.setAttribute('aria-controls', 'mention-picker');
     input.addEventListener('input', () => this.update());

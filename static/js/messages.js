@@ -1,7 +1,8 @@
 // The message pane: history with paging, day separators, own/pending/failed messages
 // (editing and deleting in place are editing.js's).
 import { api } from './api.js';
-import { avatar, dayKey, formatDay, formatTime, h, linkify, syncChildren } from './dom.js';
+import { avatar, dayKey, formatDay, h, linkify, syncChildren } from './dom.js';
+import { formatDate, formatTime, t } from './i18n.js';
 import { MessageEditing } from './editing.js';
 import { filesView } from './files.js';
 import { mentionText } from './mentions.js';
@@ -10,7 +11,6 @@ import { quoteNode, quoteOf } from './replies.js';
 
 const PAGE = 50;
 const GROUP_WITHIN = 5 * 60_000;
-const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
 
 export class MessagePane {
   /**
@@ -72,7 +72,7 @@ export class MessagePane {
     const generation = this.generation;
     const chatId = this.chatId;
     this.loading = true;
-    this.setStatus(beforeId ? 'Loading older messages…' : 'Loading messages…');
+    this.setStatus(beforeId ? t('history.loadingOlder') : t('history.loading'));
     let page;
     try {
       const query = beforeId ? `&before_id=${beforeId}` : '';
@@ -80,8 +80,8 @@ export class MessagePane {
     } catch (error) {
       if (generation !== this.generation) return;
       this.loading = false;
-      this.setStatus(`Could not load messages: ${error.message}`,
-        h('button', { type: 'button', className: 'link-button', onClick: () => this.load(beforeId) }, 'Try again'));
+      this.setStatus(t('history.failed', { reason: error.message }),
+        h('button', { type: 'button', className: 'link-button', onClick: () => this.load(beforeId) }, t('common.tryAgain')));
       return;
     }
     if (generation !== this.generation) return; // another chat was opened meanwhile
@@ -123,8 +123,7 @@ export class MessagePane {
   }
 
   beginning() {
-    return this.chat.type === 'group' ? `This is the beginning of ${this.chat.title}.`
-      : `This is the beginning of your conversation with ${this.chat.title}.`;
+    return t(this.chat.type === 'group' ? 'history.beginningGroup' : 'history.beginningDirect', { title: this.chat.title });
   }
 
   setStatus(text, extra = null) {
@@ -171,7 +170,7 @@ export class MessagePane {
 
   nameOf(userId) {
     const member = (this.opts.membersOf(this.chatId) || []).find((m) => m.id === userId);
-    return member ? member.display_name : 'Someone';
+    return member ? member.display_name : t('message.someone');
   }
 
   /** An edit or deletion (frame or REST answer); unknown ids are ignored. */
@@ -251,7 +250,7 @@ export class MessagePane {
   messageNode(key, message, grouped) {
     let node = this.nodes.get(key);
     if (!node) {
-      node = h('li', { className: 'message', dataset: { testid: 'message' } });
+      node = h('li', { className: 'message', role: 'article', dataset: { testid: 'message' } }); // in a role=log list
       this.nodes.set(key, node);
     }
     const own = message.sender_id === this.opts.me.id;
@@ -286,11 +285,11 @@ export class MessagePane {
     });
     node.replaceChildren(...[
       own ? null : avatar(message.sender_name, message.sender_id),
-      h('div', { className: 'bubble', title: editor ? null : fullDate.format(when) },
+      h('div', { className: 'bubble', title: editor ? null : formatDate(when, 'full') },
         h('div', { className: 'meta' },
-          h('span', { className: 'sender' }, own ? 'You' : message.sender_name),
+          h('span', { className: 'sender' }, own ? t('common.you') : message.sender_name),
           h('time', { datetime: message.created_at }, formatTime(when)),
-          message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, '(edited)') : null),
+          message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, t('message.edited')) : null),
         message.reply_to ? quoteNode(message.reply_to, (id) => this.jumpTo(id)) : null,
         body,
         editor ? null : filesView(message.files),
@@ -309,35 +308,35 @@ export class MessagePane {
   /** Reply and React for every stored message; Edit and Delete too for one's own. */
   actions(message, canChange) {
     const group = canChange ? this.editing.actions(message)
-      : h('div', { className: 'message-actions', role: 'group', 'aria-label': 'Message actions' });
+      : h('div', { className: 'message-actions', role: 'group', 'aria-label': t('message.actions') });
     const react = h('button', {
-      type: 'button', className: 'action-button', dataset: { testid: 'react-message' }, title: 'Add a reaction',
+      type: 'button', className: 'action-button', dataset: { testid: 'react-message' }, title: t('reactions.add'),
       onClick: () => this.opts.onPickReaction(message, react),
-    }, 'React');
+    }, t('message.react'));
     group.prepend(h('button', {
-      type: 'button', className: 'action-button', dataset: { testid: 'reply-message' }, title: 'Reply to this message',
+      type: 'button', className: 'action-button', dataset: { testid: 'reply-message' }, title: t('message.replyTitle'),
       onClick: () => this.opts.onReply(message),
-    }, 'Reply'), react);
+    }, t('message.reply')), react);
     return group;
   }
 
   statusLine(message, state) {
     if (state === 'pending' || state === 'queued') {
       return h('div', { className: 'status', dataset: { testid: 'message-status' } },
-        state === 'queued' ? 'Waiting for the connection…' : 'Sending…');
+        state === 'queued' ? t('message.queued') : t('message.sending'));
     }
     if (state === 'failed') {
       return h('div', { className: 'status', dataset: { testid: 'message-status' }, role: 'alert' },
-        `Not sent${message.error ? `: ${message.error}` : ''} `,
+        `${message.error ? t('message.notSentBecause', { reason: message.error }) : t('message.notSent')} `,
         h('button', {
           type: 'button', className: 'link-button', dataset: { testid: 'retry' },
           onClick: () => this.opts.onRetry(message.client_msg_id),
-        }, 'Retry'),
+        }, t('message.retry')),
         ' · ',
         h('button', {
           type: 'button', className: 'link-button', dataset: { testid: 'discard' },
-          title: 'Remove this unsent message', onClick: () => this.opts.onDiscard(message.client_msg_id),
-        }, 'Discard'));
+          title: t('message.discardTitle'), onClick: () => this.opts.onDiscard(message.client_msg_id),
+        }, t('message.discard')));
     }
     return null;
   }

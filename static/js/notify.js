@@ -1,4 +1,6 @@
 // While the tab is hidden: the unread count in the title, and a desktop notification if allowed.
+import { t } from './i18n.js';
+
 const BASE_TITLE = document.title;
 
 export class Notifier {
@@ -22,8 +24,10 @@ export class Notifier {
   /** ``mentioned``: the message names the user; it gets a notification of its own that stays, even in a muted chat. */
   message(chat, message, mentioned = false) {
     if ((chat.muted && !mentioned) || !document.hidden || !this.supported || Notification.permission !== 'granted') return;
-    const where = chat.type === 'group' ? ` in ${chat.title}` : '';
-    const heading = mentioned ? `${message.sender_name} mentioned you${where}` : `${message.sender_name}${where}`;
+    const group = chat.type === 'group';
+    const name = message.sender_name;
+    const heading = mentioned ? t(group ? 'notify.mentionIn' : 'notify.mention', { name, chat: chat.title })
+      : (group ? t('notify.messageIn', { name, chat: chat.title }) : name);
     const notification = new Notification(heading, {
       body: message.text.slice(0, 200), tag: mentioned ? `mention-${message.id}` : `chat-${chat.id}`,
       icon: '/static/img/favicon.svg', requireInteraction: mentioned,

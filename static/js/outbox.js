@@ -2,6 +2,7 @@
 // client_msg_id and is kept in localStorage until its ack arrives, so it survives a reload and is
 // sent again with the same id (the server stores it once).
 import { randomId } from './dom.js';
+import { t } from './i18n.js';
 
 const ACK_TIMEOUT = 15_000;
 const STORED_FIELDS = ['client_msg_id', 'chat_id', 'text', 'files', 'created_at', 'state', 'error', 'fatal', 'quote'];
@@ -52,7 +53,7 @@ export class Outbox {
     entry.error = null;
     entry.fatal = false;
     if (sent) {
-      entry.timer = setTimeout(() => this.fail(entry.client_msg_id, 'no answer from the server', false), ACK_TIMEOUT);
+      entry.timer = setTimeout(() => this.fail(entry.client_msg_id, t('message.noAnswer'), false), ACK_TIMEOUT);
     }
     this.save();
   }

@@ -2,6 +2,7 @@
 // a click toggles yours) and the picker (common emoji plus free entry).
 import { api } from './api.js';
 import { h } from './dom.js';
+import { t } from './i18n.js';
 
 export const COMMON = ['👍', '❤️', '😂', '🎉', '😮', '😢', '👀', '✅'];
 const MAX_EMOJI = 32;
@@ -12,10 +13,10 @@ export function reactionChips(reactions, { me, nameOf, onToggle }) {
   return h('div', { className: 'reactions', dataset: { testid: 'reactions' } },
     ...reactions.map((r) => {
       const mine = r.user_ids.includes(me.id);
-      const names = r.user_ids.map((id) => (id === me.id ? 'You' : nameOf(id)));
+      const names = r.user_ids.map((id) => (id === me.id ? t('common.you') : nameOf(id)));
       return h('button', {
         type: 'button', className: `reaction-chip${mine ? ' mine' : ''}`, 'aria-pressed': String(mine),
-        dataset: { testid: 'reaction-chip', emoji: r.emoji }, title: `${names.join(', ')} reacted with ${r.emoji}`,
+        dataset: { testid: 'reaction-chip', emoji: r.emoji }, title: t('reactions.who', { names: names.join(', '), emoji: r.emoji }),
         onClick: () => onToggle(r.emoji, !mine),
       }, h('span', { className: 'reaction-emoji' }, r.emoji), h('span', { className: 'reaction-count' }, String(r.count)));
     }));
@@ -28,15 +29,15 @@ export class ReactionPicker {
     this.anchor = null;
     this.error = h('p', { className: 'edit-error', role: 'alert', hidden: true });
     this.input = h('input', {
-      type: 'text', className: 'reaction-input', maxLength: MAX_EMOJI, placeholder: 'Any emoji',
-      'aria-label': 'Another reaction', dataset: { testid: 'reaction-input' },
+      type: 'text', className: 'reaction-input', maxLength: MAX_EMOJI, placeholder: t('reactions.placeholder'),
+      'aria-label': t('reactions.other'), dataset: { testid: 'reaction-input' },
     });
     const form = h('form', { className: 'reaction-free', onSubmit: (event) => {
       event.preventDefault();
       this.pick(this.input.value.trim());
-    } }, this.input, h('button', { type: 'submit', className: 'btn btn-small' }, 'Add'));
+    } }, this.input, h('button', { type: 'submit', className: 'btn btn-small' }, t('people.add')));
     this.node = h('div', {
-      className: 'reaction-picker', role: 'dialog', 'aria-label': 'Add a reaction', hidden: true,
+      className: 'reaction-picker', role: 'dialog', 'aria-label': t('reactions.add'), hidden: true,
       dataset: { testid: 'reaction-picker' },
       onKeydown: (event) => {
         if (event.key === 'Escape') {
@@ -73,7 +74,7 @@ export class ReactionPicker {
 
   pick(emoji) {
     if (!emoji || emoji.length > MAX_EMOJI || /\s/.test(emoji)) {
-      this.error.textContent = `A reaction is 1–${MAX_EMOJI} characters without spaces.`;
+      this.error.textContent = t('reactions.invalid', { max: MAX_EMOJI });
       this.error.hidden = false;
       return;
     }
@@ -107,7 +108,7 @@ export class Reactions {
     try {
       this.onSaved(await api(add ? 'PUT' : 'DELETE', path));
     } catch (error) {
-      this.onError(`Reaction not saved: ${error.message}`);
+      this.onError(t('reactions.notSaved', { reason: error.message }));
     }
   }
 }

@@ -1,6 +1,7 @@
 // Replies: the quote above a reply (a button that jumps to the original) and the "Replying to …" bar
 // over the composer (Esc or × cancels it).
 import { h } from './dom.js';
+import { t } from './i18n.js';
 
 const EXCERPT = 200;
 
@@ -16,11 +17,11 @@ export function quoteNode(quote, onJump) {
   return h('button', {
     type: 'button', className: `reply-quote${deleted ? ' deleted' : ''}`, disabled: deleted,
     dataset: { testid: 'reply-quote', replyTo: String(quote.id) },
-    title: deleted ? 'The original message was deleted' : 'Show the original message',
+    title: deleted ? t('reply.originalDeleted') : t('reply.showOriginal'),
     onClick: () => onJump(quote.id),
   },
   h('span', { className: 'reply-sender' }, quote.sender_name),
-  h('span', { className: 'reply-text' }, deleted ? 'Message deleted' : quote.text));
+  h('span', { className: 'reply-text' }, deleted ? t('message.deleted') : quote.text));
 }
 
 export class ReplyBar {
@@ -42,10 +43,10 @@ export class ReplyBar {
     this.quote = quoteOf(message);
     this.bar.replaceChildren(
       h('span', { className: 'reply-bar-text' },
-        h('span', { className: 'reply-bar-label' }, 'Replying to ', h('strong', {}, message.sender_name)),
+        h('span', { className: 'reply-bar-label' }, t('reply.to'), ' ', h('strong', {}, message.sender_name)),
         h('span', { className: 'reply-text' }, this.quote.text)),
       h('button', { type: 'button', className: 'icon-button reply-cancel', dataset: { testid: 'reply-cancel' },
-        'aria-label': 'Cancel the reply', title: 'Cancel the reply (Esc)', onClick: () => this.clear() }, '×'));
+        'aria-label': t('reply.cancel'), title: t('reply.cancelTitle'), onClick: () => this.clear() }, '×'));
     this.bar.hidden = false;
     this.input.focus();
   }

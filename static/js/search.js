@@ -2,6 +2,7 @@
 // with the chat's name, the date and the matched words marked; a click opens the chat at the message.
 import { api } from './api.js';
 import { formatListTime, h } from './dom.js';
+import { formatDate, t } from './i18n.js';
 
 const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#x27;': "'" };
 
@@ -20,7 +21,7 @@ export function highlighted(highlight) {
 export class MessageSearch {
   /**
    * els: {form, input, scope (checkbox: only the open chat), results, chatList (hidden while results show)};
-   * opts: {openChatId() -> id|null, chatTitle(id), onPick(chatId, messageId)}.
+   * opts: {openChatId() -> id|null, chatTitle(id) (undefined for an unknown chat), onPick(chatId, messageId)}.
    */
   constructor(els, opts) {
     Object.assign(this, els);
@@ -40,7 +41,7 @@ export class MessageSearch {
     if (!q) return this.clear();
     const chatId = this.scope.checked ? this.opts.openChatId() : null;
     const asked = ++this.asked;
-    this.show([h('li', { className: 'search-note' }, 'Searching…')]);
+    this.show([h('li', { className: 'search-note' }, t('search.searching'))]);
     let found;
     try {
       const params = new URLSearchParams({ q, limit: '50', ...(chatId ? { chat_id: String(chatId) } : {}) });
@@ -50,10 +51,10 @@ export class MessageSearch {
       return undefined;
     }
     if (asked !== this.asked) return undefined; // a newer search or a clear came meanwhile
-    const where = chatId ? ` in ${this.opts.chatTitle(chatId)}` : '';
+    const where = chatId ? ` ${t('search.inChat', { title: this.title(chatId) })}` : '';
     const head = h('li', { className: 'search-note' }, found.length
-      ? `${found.length} message${found.length === 1 ? '' : 's'}${where}` : `Nothing found${where}.`,
-    ' ', h('button', { type: 'button', className: 'link-button', onClick: () => this.clear() }, 'Clear'));
+      ? `${t('search.found', { count: found.length })}${where}` : `${t('search.nothing')}${where}`,
+    ' ', h('button', { type: 'button', className: 'link-button', onClick: () => this.clear() }, t('search.clear')));
     this.show([head, ...found.map((result) => this.resultNode(result))]);
     return undefined;
   }
@@ -66,10 +67,14 @@ export class MessageSearch {
         onClick: () => this.opts.onPick(message.chat_id, message.id),
       },
       h('span', { className: 'chat-row' },
-        h('span', { className: 'chat-title' }, this.opts.chatTitle(message.chat_id)),
-        h('time', { className: 'chat-time', datetime: message.created_at, title: when.toLocaleString() },
+        h('span', { className: 'chat-title' }, this.title(message.chat_id)),
+        h('time', { className: 'chat-time', datetime: message.created_at, title: formatDate(when, 'dateTime') },
           formatListTime(when))),
       h('span', { className: 'search-snippet' }, `${message.sender_name}: `, ...highlighted(highlight))));
+  }
+
+  title(chatId) {
+    return this.opts.chatTitle(chatId) ?? t('chat.fallbackTitle', { id: chatId });
   }
 
   show(nodes) {

@@ -1,6 +1,7 @@
 // The one WebSocket to /ws: reconnects with exponential back-off and jitter,
 // refreshes the token when the server closes with 1008, and notices dead links.
 import { AuthError, freshToken, refreshToken } from './api.js';
+import { t } from './i18n.js';
 
 const MAX_DELAY = 30_000;
 const PING_EVERY = 25_000;
@@ -24,8 +25,8 @@ export class Socket {
 
   start() {
     window.addEventListener('offline', () => {
-      this.drop('device offline');
-      this.setState('offline', { reason: 'This device is offline.' });
+      this.drop(t('socket.deviceOffline'));
+      this.setState('offline', { reason: t('socket.deviceOffline') });
     });
     window.addEventListener('online', () => this.retryNow());
     document.addEventListener('visibilitychange', () => {
@@ -110,7 +111,7 @@ export class Socket {
       // Expired or revoked token: get a new one through the session cookie, then try again.
       this.policyCloses += 1;
       if (this.policyCloses >= MAX_POLICY_CLOSES) {
-        this.setState('offline', { reason: reason || 'The server refused the connection.' });
+        this.setState('offline', { reason: reason || t('socket.refused') });
         return;
       }
       try {
@@ -123,7 +124,7 @@ export class Socket {
       return;
     }
     if (!navigator.onLine) {
-      this.setState('offline', { reason: 'This device is offline.' });
+      this.setState('offline', { reason: t('socket.deviceOffline') });
       return;
     }
     this.scheduleRetry(reason);
@@ -152,8 +153,8 @@ export class Socket {
       const ws = this.ws;
       this.pongTimer = setTimeout(() => {
         if (ws !== this.ws) return;
-        this.drop('no answer to ping');
-        this.scheduleRetry('no answer to ping');
+        this.drop(t('socket.noPong'));
+        this.scheduleRetry(t('socket.noPong'));
       }, PONG_WITHIN);
     }, PING_EVERY);
   }

@@ -1,5 +1,7 @@
 // "X is typing…" under the open chat: each person shows for a few seconds after their last typing
 // frame, or until their message arrives.
+import { t } from './i18n.js';
+
 const SHOWN_FOR = 4_000;
 
 export class TypingLine {
@@ -29,9 +31,9 @@ export class TypingLine {
   render() {
     const names = [...this.typers.values()].map((t) => t.name);
     let text = '';
-    if (names.length === 1) text = `${names[0]} is typing…`;
-    else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
-    else if (names.length > 2) text = 'Several people are typing…';
+    if (names.length === 1) text = t('typing.one', { name: names[0] });
+    else if (names.length === 2) text = t('typing.two', { first: names[0], second: names[1] });
+    else if (names.length > 2) text = t('typing.several');
     this.node.textContent = text;
     this.node.classList.toggle('visible', Boolean(text));
   }
