@@ -345,18 +345,15 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
 
 
 def last_messages(chat_ids):
-    """{chat_id: the newest message not deleted} for the chats that have one, in five queries
-    (six when one of them is a reply).  Each chat's newest id is found by walking its (chat, id)
+    """{chat_id: the newest message not deleted} for the chats that have one, in four queries
+    (five when one of them is a reply).  Each chat's newest id is found by walking its (chat, id)
     index from the end, so the cost does not grow with the chat's history."""
     if not chat_ids:
         return {}
     marks, params = _in(chat_ids)
-    latest_ids = [message_id for (message_id,) in db.execute_sql(
-        "SELECT (SELECT m.id FROM messages m WHERE m.chat_id = c.id AND m.deleted_at IS NULL"
-        f" ORDER BY m.id DESC LIMIT 1) FROM chats c WHERE c.id IN ({marks})", params).fetchall()
-        if message_id is not None]
-    if not latest_ids:
-        return {}
+    latest_ids = peewee.SQL(
+        "(SELECT (SELECT m.id FROM messages m WHERE m.chat_id = c.id AND m.deleted_at IS NULL"
+        f" ORDER BY m.id DESC LIMIT 1) FROM chats c WHERE c.id IN ({marks}))", params)
     rows = list(Message.select(Message, User).join(User).where(Message.id.in_(latest_ids)))
     return {m.chat_id: d for m, d in zip(rows, message_dicts(rows))}
 
