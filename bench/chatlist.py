@@ -44,7 +44,8 @@ def fill(chats, messages):
         for uid in members:
             db.execute_sql(f"INSERT INTO memberships (chat_id, user_id, role, joined_at, last_read_message_id)"
                            f" VALUES ({p}, {p}, 'member', '2026-01-01 00:00:00', 0)", (chat_id, uid))
-    sender = f"CASE WHEN i % 4 = 0 THEN {viewer} ELSE {others[0]} + (i % 3) END"
+    percent = "%" if is_sqlite() else "%%"  # psycopg2 reads a lone % as a placeholder
+    sender = f"CASE WHEN i {percent} 4 = 0 THEN {viewer} ELSE {others[0]} + (i {percent} 3) END"
     if is_sqlite():
         db.execute_sql("DROP TRIGGER IF EXISTS messages_fts_insert")
         db.execute_sql(
@@ -61,7 +62,7 @@ def fill(chats, messages):
     db.execute_sql("UPDATE chats SET last_activity_at = (SELECT MAX(created_at) FROM messages"
                    " WHERE messages.chat_id = chats.id) WHERE id >= " + str(first))
     db.execute_sql("UPDATE memberships SET last_read_message_id = (SELECT MAX(id) FROM messages"
-                   " WHERE messages.chat_id = memberships.chat_id) - (chat_id % 7) * 3"
+                   f" WHERE messages.chat_id = memberships.chat_id) - (chat_id {percent} 7) * 3"
                    " WHERE chat_id >= " + str(first))
     return token
 
