@@ -38,12 +38,6 @@ TYPING_INTERVAL = 2.0
 DB_UNAVAILABLE = N_("database unavailable")
 
 
-def _ignore_closed(future):
-    """Writes to a socket that closed meanwhile are expected; don't log them as unhandled."""
-    if not future.cancelled():
-        future.exception()
-
-
 def _int_field(frame, name):
     return check_id(frame.get(name), name)
 
@@ -91,6 +85,10 @@ class ChatSocket(WebSocketHandler):
 
     async def open(self):
         token = self.get_query_argument("token", None)
+        # The handshake is answered and logged: keep no copies of the token (four of them, a
+        # kilobyte and a half for as long as the connection lives).
+        self.request.uri, self.request.query = self.request.path, ""
+        self.request.arguments, self.request.query_arguments = {}, {}
         if token is None:
             token = bearer_token(self.request)
         if token is not None:
@@ -146,15 +144,13 @@ class ChatSocket(WebSocketHandler):
     @property
     def outbox_bytes(self):
         """Bytes handed to this connection that the peer's socket has not accepted yet."""
-        stream = self.ws_connection.stream if self.ws_connection is not None else None
-        buffer = getattr(stream, "_write_buffer", None)  # tornado's IOStream keeps no public counter
-        return len(buffer) if buffer is not None else 0
+        return self.ws_connection.outbox_bytes() if self.ws_connection is not None else 0
 
     def send_text(self, text):
         if self._closing or self.ws_connection is None:
             return
         try:
-            self.write_message(text).add_done_callback(_ignore_closed)
+            self.ws_connection.send_text(text)
         except WebSocketClosedError:
             return
         pending = self.outbox_bytes

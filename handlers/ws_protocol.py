@@ -1,4 +1,6 @@
-"""Tornado's WebSocket protocol, changed in two places: an oversized frame reaches the client as 1009,
+"""Tornado's WebSocket protocol, changed in four places: an oversized frame reaches the client as
+1009, outgoing text frames are written without a task each and coalesced per event loop turn
+(:meth:`DrainingProtocol.send_text`), keepalive pings come from a timer, not a task per connection,
 and the keepalive does not drop a peer whose pongs we are not reading.
 
 On a frame over ``websocket_max_message_size`` Tornado writes the 1009 close
@@ -18,9 +20,10 @@ outstanding while reads are paused counts as answered; once reading resumes,
 the next ping is judged as usual.
 """
 import asyncio
+import struct
 
 from tornado.iostream import StreamClosedError
-from tornado.websocket import WebSocketProtocol13
+from tornado.websocket import WebSocketClosedError, WebSocketProtocol13
 
 from handlers import i18n
 from handlers.linger import drain_and_close, keep_open
@@ -31,6 +34,13 @@ DRAIN_BYTES = 16 * 1024 * 1024
 DRAIN_SECONDS = 5.0
 # Tornado's own close reasons, here for the catalogs: close() translates every reason.
 TORNADO_REASONS = (N_("message too big"), N_("message too big after decompression"), N_("ping timed out"))
+FLUSH_BYTES = 16 * 1024  # frames waiting for the end of the event loop's turn are written out beyond this
+
+
+def _retrieve(future):
+    """A write to a socket that closed meanwhile is expected: don't log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 class DrainingProtocol(WebSocketProtocol13):
@@ -55,7 +65,97 @@ class DrainingProtocol(WebSocketProtocol13):
     def resume_keepalive(self):
         self._reads_paused = False
 
+    _pending = None  # frames sent since the last flush, written to the stream in one piece
+    _pending_bytes = 0
+    _flush_due = False
+
+    def send_text(self, text):
+        """``write_message`` for a text frame, made cheap for fan-out: no task per frame (Tornado wraps
+        every write in one), and the frames sent during one turn of the event loop reach the socket in
+        one write (one system call for a whole batch of messages instead of one each).  A write that
+        fails later (peer gone) is dropped quietly.  WebSocketClosedError when closing."""
+        if self.is_closing():
+            raise WebSocketClosedError()
+        data = text.encode() if isinstance(text, str) else text
+        self._message_bytes_out += len(data)
+        first = self.FIN | 0x1  # a whole text frame; a server never masks
+        if self._compressor:
+            data = self._compressor.compress(data)
+            first |= self.RSV1
+        size = len(data)
+        if size < 126:
+            header = struct.pack("!BB", first, size)
+        elif size <= 0xFFFF:
+            header = struct.pack("!BBH", first, 126, size)
+        else:
+            header = struct.pack("!BBQ", first, 127, size)
+        if not self._flush_due:
+            self._flush_due = True
+            self.stream.io_loop.add_callback(self._end_of_turn)
+        if self._pending is None:
+            self._pending = []
+        self._pending += (header, data)
+        self._pending_bytes += len(header) + size
+        if self._pending_bytes >= FLUSH_BYTES:  # the socket takes it now: what waits here stays small
+            self._flush()
+
+    def _end_of_turn(self):
+        self._flush_due = False
+        self._flush()
+
+    def _flush(self):
+        frames, self._pending, self._pending_bytes = self._pending, None, 0
+        if not frames or self.stream.closed():
+            return
+        data = b"".join(frames)
+        self._wire_bytes_out += len(data)
+        try:
+            self.stream.write(data).add_done_callback(_retrieve)
+        except StreamClosedError:
+            pass
+
+    def outbox_bytes(self):
+        """Bytes sent to this connection that the peer's socket has not accepted yet."""
+        buffer = getattr(self.stream, "_write_buffer", None)  # tornado's IOStream keeps no public counter
+        return self._pending_bytes + (len(buffer) if buffer is not None else 0)
+
+    _ping_timer = None
+    _pinged_at = 0.0
+
+    def start_pinging(self):
+        """Tornado's keepalive (a ping every interval; no pong within the timeout closes), driven by a
+        timer instead of a task per connection: 1.8 KiB less for every idle connection."""
+        if self._ping_timer is None and self.ping_interval > 0:
+            self._ping_timer = self.stream.io_loop.call_later(self.ping_interval, self._ping)
+
+    def _ping(self):
+        if self.is_closing():
+            return
+        self._received_pong = False
+        self._pinged_at = self.stream.io_loop.time()
+        try:
+            self.write_ping(b"")
+        except StreamClosedError:
+            return
+        if self.ping_timeout > 0:
+            self._ping_timer = self.stream.io_loop.call_later(self.ping_timeout, self._check_pong)
+        else:
+            self._ping_timer = self.stream.io_loop.call_later(self.ping_interval, self._ping)
+
+    def _check_pong(self):
+        if self.is_closing():
+            return
+        if not self._received_pong:
+            self.close(reason="ping timed out")
+            return
+        wait = max(0.0, self._pinged_at + self.ping_interval - self.stream.io_loop.time())
+        self._ping_timer = self.stream.io_loop.call_later(wait, self._ping)
+
     def close(self, code=None, reason=None):
+        if self._ping_timer is not None:
+            self.stream.io_loop.remove_timeout(self._ping_timer)
+            self._ping_timer = None
+        self._flush()  # what was sent before the close goes out before the close frame
         if code == CLOSE_TOO_BIG and not self.server_terminated:
             self._drain_on_abort = True  # Tornado calls _abort() right after this
             self.handler.sent_close_code = code

@@ -6,8 +6,10 @@ the function to a worker thread, opens that thread's connection and wraps the
 call in one transaction.  SQLite gets one worker (one writer, no lock
 contention) that keeps its connection open: closing the last connection
 deletes the WAL index, and re-creating it fails on a full disk, so that even
-reads would fail; PostgreSQL gets a small pool, each thread holding a pooled
-connection.
+reads would fail.  PostgreSQL gets a small pool of workers, each holding one
+connection from peewee's pool for as long as it works: a call that fails for
+want of the database drops that thread's connection, and the thread's next
+call connects again.
 """
 import contextlib
 import asyncio
@@ -140,30 +142,29 @@ def close_db():
             db.obj.close()
 
 
-@contextlib.contextmanager
-def _connection():
-    if is_sqlite():
-        db.connect(reuse_if_open=True)
-        yield
-    else:
-        with db.connection_context():
-            yield
+def _drop_connection():
+    """Forget this thread's PostgreSQL connection after a failure, so that the next call connects anew
+    (SQLite keeps its connection: see the module docstring)."""
+    if not is_sqlite() and not db.is_closed():
+        with contextlib.suppress(Exception):
+            db.manual_close()  # closed, not handed back to the pool
 
 
 def run_in_transaction(fn, *args, **kwargs):
-    """Run ``fn`` inside this thread's connection and one transaction."""
+    """Run ``fn`` inside this thread's connection (opened on first use) and one transaction."""
     try:
-        with _connection():
-            with db.atomic():
-                return fn(*args, **kwargs)
+        db.connect(reuse_if_open=True)
+        with db.atomic():
+            return fn(*args, **kwargs)
     except peewee.DataError as exc:
         # A value the database refuses (out of range, bad encoding): the caller's input, not a fault.
         raise AppError(400, "invalid_input", N_("The database refused a value in this request")) from exc
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
-        # The pool drops a connection the server closed; the next call reconnects.  When the database
+        # A connection the server closed is dropped; the next call reconnects.  When the database
         # aborted the transaction itself (SQLite does on SQLITE_FULL), peewee's rollback fails too and
         # hides the real error: name the one that started it.
         _count_error()
+        _drop_connection()
         causes = _causes(exc)
         full = next((cause for cause in causes if _is_disk_full(cause)), None)
         if full is not None:
