@@ -42,8 +42,8 @@ def fill(chats, messages):
         first = first or chat_id
         members = [viewer] + [others[(n + k) % len(others)] for k in range(3)]
         for uid in members:
-            db.execute_sql(f"INSERT INTO memberships (chat_id, user_id, role, joined_at, last_read_message_id)"
-                           f" VALUES ({p}, {p}, 'member', '2026-01-01 00:00:00', 0)", (chat_id, uid))
+            db.execute_sql(f"INSERT INTO memberships (chat_id, user_id, role, joined_at, last_read_message_id, muted)"
+                           f" VALUES ({p}, {p}, 'member', '2026-01-01 00:00:00', 0, {p})", (chat_id, uid, False))
     percent = "%" if is_sqlite() else "%%"  # psycopg2 reads a lone % as a placeholder
     sender = f"CASE WHEN i {percent} 4 = 0 THEN {viewer} ELSE {others[0]} + (i {percent} 3) END"
     if is_sqlite():

@@ -35,7 +35,7 @@ from tornado.websocket import WebSocketClosedError, websocket_connect
 from handlers import i18n
 from handlers.bundle import resource
 from handlers.redact import preview
-from models.i18n import N_, NP_, Text, render
+from models.i18n import N_, NP_, render
 
 EXPLANATIONS = resource("static", "close-codes.json")
 PINGS = 20

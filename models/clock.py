@@ -17,6 +17,8 @@ def iso(moment):
     if isinstance(moment, (int, float)):
         moment = datetime.datetime.fromtimestamp(moment, datetime.timezone.utc).replace(tzinfo=None)
     elif isinstance(moment, str):
+        if len(moment) in (19, 26) and moment[10] == " ":  # SQLite's stored form: no parsing needed
+            return f"{moment[:10]}T{moment[11:19]}.{moment[20:23] or '000'}Z"
         moment = datetime.datetime.fromisoformat(moment)
     return moment.isoformat(timespec="milliseconds") + "Z"
 

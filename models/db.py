@@ -94,6 +94,12 @@ def normalise_url(url):
     return url
 
 
+def in_params(values):
+    """Placeholders for ``IN (...)`` and their parameters, for plain SQL on either database."""
+    values = list(values)
+    return ", ".join([db.param] * len(values)), values
+
+
 def is_sqlite():
     return isinstance(db.obj, peewee.SqliteDatabase)
 

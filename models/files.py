@@ -13,7 +13,7 @@ import peewee
 from PIL import Image, ImageOps
 
 from models.clock import utcnow
-from models.db import BaseModel
+from models.db import BaseModel, db, in_params
 from models.errors import AppError, invalid, not_found
 from models.i18n import N_
 from models.memberships import Membership
@@ -61,10 +61,14 @@ class MessageFile(BaseModel):
         primary_key = peewee.CompositeKey("message", "file")
 
 
-def file_dict(stored):
-    url = f"/api/files/{stored.id}"
-    return {"id": stored.id, "name": stored.name, "size": stored.size, "content_type": stored.content_type,
-            "url": url, "thumbnail_url": url + "/thumbnail" if stored.is_image else None}
+def file_dict(file_id, name, size, content_type, is_image):
+    url = f"/api/files/{file_id}"
+    return {"id": file_id, "name": name, "size": size, "content_type": content_type,
+            "url": url, "thumbnail_url": url + "/thumbnail" if is_image else None}
+
+
+def stored_file_dict(stored):
+    return file_dict(stored.id, stored.name, stored.size, stored.content_type, stored.is_image)
 
 
 def clean_name(name):
@@ -130,7 +134,7 @@ def store_file(uploader_id, name, content_type, source, length, thumbnail=None):
             raise AppError(400, "invalid_upload", N_("The upload ended early"))
         FileChunk.insert(file=stored.id, seq=seq, data=data).execute()
         seq, left = seq + 1, left - len(data)
-    return file_dict(stored)
+    return stored_file_dict(stored)
 
 
 def readable_file(user, file_id):
@@ -138,7 +142,7 @@ def readable_file(user, file_id):
     stored = StoredFile.get_or_none(StoredFile.id == file_id)
     if stored is None or not (user.get("is_admin") or _may_read(user["id"], stored)):
         raise not_found("file", file_id)
-    return {**file_dict(stored), "is_image": stored.is_image, "chunks": _chunk_count(stored.size)}
+    return {**stored_file_dict(stored), "is_image": stored.is_image, "chunks": _chunk_count(stored.size)}
 
 
 def _may_read(user_id, stored):
@@ -207,10 +211,11 @@ def files_of(message_ids):
     """{message id: [file dicts]} in one query."""
     found = {m: [] for m in message_ids}
     if message_ids:
-        columns = (StoredFile.id, StoredFile.name, StoredFile.size, StoredFile.content_type, StoredFile.is_image)
-        query = (StoredFile.select(*columns, MessageFile.message.alias("message_id"))
-                 .join(MessageFile, on=MessageFile.file == StoredFile.id)
-                 .where(MessageFile.message.in_(message_ids)).order_by(MessageFile.position).objects())
-        for stored in query:
-            found[stored.message_id].append(file_dict(stored))
+        marks, params = in_params(message_ids)
+        rows = db.execute_sql(
+            "SELECT f.id, f.name, f.size, f.content_type, f.is_image, mf.message_id FROM files f"
+            f" JOIN message_files mf ON mf.file_id = f.id WHERE mf.message_id IN ({marks}) ORDER BY mf.position",
+            params)
+        for file_id, name, size, content_type, is_image, message_id in rows:
+            found[message_id].append(file_dict(file_id, name, size, content_type, is_image))
     return found

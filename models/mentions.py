@@ -3,7 +3,7 @@ import re
 
 import peewee
 
-from models.db import BaseModel
+from models.db import BaseModel, db, in_params
 from models.memberships import Membership
 from models.users import User
 
@@ -65,8 +65,9 @@ def mentions_for(message_ids):
     """{message_id: [user ids]} in one query."""
     found = {}
     if message_ids:
-        rows = (Mention.select(Mention.message_id, Mention.user)
-                .where(Mention.message_id.in_(list(message_ids))).order_by(Mention.user).tuples())
+        marks, params = in_params(message_ids)
+        rows = db.execute_sql(f"SELECT message_id, user_id FROM mentions WHERE message_id IN ({marks})"
+                              " ORDER BY user_id", params)
         for message_id, user_id in rows:
             found.setdefault(message_id, []).append(user_id)
     return found

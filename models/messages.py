@@ -4,16 +4,16 @@ A message object also carries its reply quote, reactions and mentions (their
 rows live in ``reactions.py`` and ``mentions.py``); :func:`message_dicts`
 loads them for many messages at once.
 """
+import collections
 import datetime
 
 import peewee
 
 from models import files, mentions, reactions
 from models.clock import iso, utcnow
-from models.db import BaseModel, db, is_sqlite
+from models.db import BaseModel, db, in_params, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
-from models.mentions import Mention
 from models.memberships import (Chat, Membership, is_member, members_of_chats, not_member_message,
                                 require_membership)
 from models.users import User
@@ -44,14 +44,36 @@ class Message(BaseModel):
         indexes = ((("chat", "id"), False), (("sender", "client_msg_id"), True))
 
 
+# A stored message as the wire form needs it: read as plain rows (see :func:`message_rows`),
+# since building peewee models for a chat list's 500 newest messages cost more than the queries.
+MessageRow = collections.namedtuple("MessageRow", "id chat_id sender_id sender_name sender_username text"
+                                    " created_at edited_at deleted_at client_msg_id reply_to_id")
+MESSAGE_ROWS = ("SELECT m.id, m.chat_id, m.sender_id, u.display_name, u.username, m.text, m.created_at,"
+                " m.edited_at, m.deleted_at, m.client_msg_id, m.reply_to_id"
+                " FROM messages m JOIN users u ON u.id = m.sender_id")
+
+
+def message_rows(where, params=(), tail=""):
+    """``MessageRow`` s of the messages (alias ``m``) that the SQL condition ``where`` picks; ``tail``
+    orders and limits."""
+    return [MessageRow._make(row) for row in db.execute_sql(f"{MESSAGE_ROWS} WHERE {where} {tail}", list(params))]
+
+
+def rows_by_id(message_ids, newest_first=False):
+    if not message_ids:
+        return []
+    marks, params = in_params(message_ids)
+    return message_rows(f"m.id IN ({marks})", params, "ORDER BY m.id DESC" if newest_first else "ORDER BY m.id")
+
+
 def message_dict(message, reply_to=None, reactions_list=(), mention_ids=()):
-    """The wire form; ``message.sender`` must be joined (no extra query)."""
+    """The wire form of a ``MessageRow``."""
     return {
         "id": message.id,
         "chat_id": message.chat_id,
         "sender_id": message.sender_id,
-        "sender_name": message.sender.display_name,
-        "sender_username": message.sender.username,
+        "sender_name": message.sender_name,
+        "sender_username": message.sender_username,
         "text": "" if message.deleted_at else message.text,
         "created_at": iso(message.created_at),
         "edited_at": iso(message.edited_at),
@@ -65,7 +87,7 @@ def message_dict(message, reply_to=None, reactions_list=(), mention_ids=()):
 
 
 def message_dicts(rows):
-    """Wire forms of stored messages (sender joined) with replies, reactions, mentions and files: four queries."""
+    """Wire forms of ``MessageRow`` s with replies, reactions, mentions and files: four queries."""
     ids = [m.id for m in rows]
     quoted = quotes({m.reply_to_id for m in rows if m.reply_to_id})
     reacted, mentioned = reactions.reactions_for(ids), mentions.mentions_for(ids)
@@ -85,9 +107,8 @@ def quotes(message_ids):
     """{id: the ``reply_to`` object quoting that message} in one query; "" text once it is deleted."""
     if not message_ids:
         return {}
-    rows = Message.select(Message, User).join(User).where(Message.id.in_(list(message_ids)))
-    return {m.id: {"id": m.id, "sender_id": m.sender_id, "sender_name": m.sender.display_name,
-                   "text": "" if m.deleted_at else m.text[:MAX_QUOTE]} for m in rows}
+    return {m.id: {"id": m.id, "sender_id": m.sender_id, "sender_name": m.sender_name,
+                   "text": "" if m.deleted_at else m.text[:MAX_QUOTE]} for m in rows_by_id(message_ids)}
 
 
 def clean_reply_to(value):
@@ -189,16 +210,10 @@ def store_messages(requests):
     return results
 
 
-def _in(values):
-    """Placeholders for ``IN (...)`` and their parameters."""
-    values = list(values)
-    return ", ".join([db.param] * len(values)), values
-
-
 def _chats_and_senders(chat_ids, sender_ids):
     """({chat id: member ids} for the chats that exist, {sender id: (username, display name)}) in one query."""
-    chats, chat_params = _in(chat_ids)
-    users, user_params = _in(sender_ids)
+    chats, chat_params = in_params(chat_ids)
+    users, user_params = in_params(sender_ids)
     rows = db.execute_sql(
         "SELECT c.id, m.user_id, u.username, u.display_name FROM chats c"
         " LEFT JOIN memberships m ON m.chat_id = c.id"
@@ -218,15 +233,15 @@ def _sent_before(keys):
     """{(sender id, client_msg_id): the stored message's wire form} for the keys already used."""
     if not keys:
         return {}
-    senders, sender_params = _in({s for s, _ in keys})
-    ids, id_params = _in({c for _, c in keys})
+    senders, sender_params = in_params({s for s, _ in keys})
+    ids, id_params = in_params({c for _, c in keys})
     rows = db.execute_sql(f"SELECT id, sender_id, client_msg_id FROM messages"
                           f" WHERE sender_id IN ({senders}) AND client_msg_id IN ({ids})",
                           sender_params + id_params).fetchall()
     found = [message_id for message_id, sender_id, client_msg_id in rows if (sender_id, client_msg_id) in keys]
     if not found:
         return {}
-    stored = message_dicts(list(Message.select(Message, User).join(User).where(Message.id.in_(found))))
+    stored = message_dicts(rows_by_id(found))
     return {(m["sender_id"], m["client_msg_id"]): m for m in stored}
 
 
@@ -268,7 +283,7 @@ def _complete(messages, requests):
 
 def _touch(new, now):
     """The chats' last activity, and each sender's read pointer up to their own newest message (two statements)."""
-    chats, chat_params = _in({m["chat_id"] for m, _ in new})
+    chats, chat_params = in_params({m["chat_id"] for m, _ in new})
     db.execute_sql(f"UPDATE chats SET last_activity_at = {db.param} WHERE id IN ({chats})",
                    [Chat.last_activity_at.db_value(now)] + chat_params)
     newest = {}
@@ -299,17 +314,18 @@ def history(user_id, chat_id, before_id=None, after_id=None, limit=50):
     """
     require_membership(user_id, chat_id)
     limit = max(1, min(int(limit), MAX_PAGE))
-    query = (Message.select(Message, User).join(User)
-             .where((Message.chat == chat_id) & Message.deleted_at.is_null()))
+    p = db.param
+    visible = f"m.chat_id = {p} AND m.deleted_at IS NULL"
     if after_id is not None:
-        rows = list(query.where(Message.id > after_id).order_by(Message.id).limit(limit + 1))
+        rows = message_rows(f"{visible} AND m.id > {p}", [chat_id, after_id], f"ORDER BY m.id LIMIT {limit + 1}")
         has_more = len(rows) > limit
         rows = rows[:limit]
         return {"messages": message_dicts(rows), "has_more": has_more,
                 "next_after_id": rows[-1].id if rows else after_id}
-    if before_id is not None:
-        query = query.where(Message.id < before_id)
-    rows = list(query.order_by(Message.id.desc()).limit(limit + 1))
+    if before_id is None:
+        rows = message_rows(visible, [chat_id], f"ORDER BY m.id DESC LIMIT {limit + 1}")
+    else:
+        rows = message_rows(f"{visible} AND m.id < {p}", [chat_id, before_id], f"ORDER BY m.id DESC LIMIT {limit + 1}")
     has_more = len(rows) > limit
     rows = list(reversed(rows[:limit]))
     return {"messages": message_dicts(rows), "has_more": has_more,
@@ -328,22 +344,22 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
     tick or a slow commit; applying one twice is harmless.
     """
     now = utcnow()
-    mine = Membership.select(Membership.chat).where(Membership.user == user_id)
-    newer = Message.chat.in_(mine) & (Message.id > since_id) & Message.deleted_at.is_null()
+    p = db.param
+    mine = f"m.chat_id IN (SELECT chat_id FROM memberships WHERE user_id = {p})"
+    newer, params = f"{mine} AND m.id > {p} AND m.deleted_at IS NULL", [user_id, since_id]
     settled = settled_message_id() if limit else None
     if settled is not None:
-        newer &= Message.id <= settled
-    rows = list(Message.select(Message, User).join(User).where(newer).order_by(Message.id).limit(limit + 1))
+        newer, params = f"{newer} AND m.id <= {p}", params + [settled]
+    rows = message_rows(newer, params, f"ORDER BY m.id LIMIT {int(limit) + 1}")
     page = {"messages": message_dicts(rows[:limit]), "has_more": len(rows) > limit,
             "server_time": iso(now)}
     if changed_since is not None:
-        since = max(changed_since, datetime.datetime.min + CHANGE_OVERLAP) - CHANGE_OVERLAP  # year 1 is fine
-        changed = (Message.select(Message, User).join(User)
-                   .where(Message.chat.in_(mine) & (Message.id <= since_id)
-                          & ((Message.edited_at > since) | (Message.deleted_at > since)
-                             | (Message.changed_at > since)))
-                   .order_by(Message.id).limit(MAX_CHANGES))
-        page["changed"] = message_dicts(list(changed))
+        since = Message.changed_at.db_value(
+            max(changed_since, datetime.datetime.min + CHANGE_OVERLAP) - CHANGE_OVERLAP)  # year 1 is fine
+        changed = message_rows(
+            f"{mine} AND m.id <= {p} AND (m.edited_at > {p} OR m.deleted_at > {p} OR m.changed_at > {p})",
+            [user_id, since_id, since, since, since], f"ORDER BY m.id LIMIT {MAX_CHANGES}")
+        page["changed"] = message_dicts(changed)
     return page
 
 
@@ -353,11 +369,10 @@ def last_messages(chat_ids):
     index from the end, so the cost does not grow with the chat's history."""
     if not chat_ids:
         return {}
-    marks, params = _in(chat_ids)
-    latest_ids = peewee.SQL(
-        "(SELECT (SELECT m.id FROM messages m WHERE m.chat_id = c.id AND m.deleted_at IS NULL"
-        f" ORDER BY m.id DESC LIMIT 1) FROM chats c WHERE c.id IN ({marks}))", params)
-    rows = list(Message.select(Message, User).join(User).where(Message.id.in_(latest_ids)))
+    marks, params = in_params(chat_ids)
+    rows = message_rows(
+        "m.id IN (SELECT (SELECT n.id FROM messages n WHERE n.chat_id = c.id AND n.deleted_at IS NULL"
+        f" ORDER BY n.id DESC LIMIT 1) FROM chats c WHERE c.id IN ({marks}))", params)
     return {m.chat_id: d for m, d in zip(rows, message_dicts(rows))}
 
 
@@ -366,7 +381,7 @@ def unread_counts(user_id, chat_ids):
     One query; each chat counts only the index range past its read pointer."""
     if not chat_ids:
         return {}
-    marks, params = _in(chat_ids)
+    marks, params = in_params(chat_ids)
     rows = db.execute_sql(
         "SELECT s.chat_id, (SELECT COUNT(*) FROM messages m WHERE m.chat_id = s.chat_id"
         f" AND m.id > s.last_read_message_id AND m.sender_id <> {db.param} AND m.deleted_at IS NULL)"
@@ -379,14 +394,15 @@ def unread_mentions(user_id, chat_ids):
     """{chat_id: unread messages (not deleted, not the user's own) that mention ``user_id``}."""
     if not chat_ids:
         return {}
-    rows = (Mention.select(Message.chat, peewee.fn.COUNT(Mention.id))
-            .join(Message, on=(Message.id == Mention.message_id))
-            .join(Membership, on=((Membership.chat == Message.chat) & (Membership.user == user_id)))
-            .where((Mention.user == user_id) & Message.chat.in_(list(chat_ids))
-                   & (Message.id > Membership.last_read_message_id)
-                   & (Message.sender != user_id) & Message.deleted_at.is_null())
-            .group_by(Message.chat).tuples())
-    return dict(rows)
+    marks, params = in_params(chat_ids)
+    p = db.param
+    rows = db.execute_sql(
+        "SELECT m.chat_id, COUNT(*) FROM mentions n JOIN messages m ON m.id = n.message_id"
+        f" JOIN memberships s ON s.chat_id = m.chat_id AND s.user_id = {p}"
+        f" WHERE n.user_id = {p} AND m.chat_id IN ({marks}) AND m.id > s.last_read_message_id"
+        f" AND m.sender_id <> {p} AND m.deleted_at IS NULL GROUP BY m.chat_id",
+        [user_id, user_id, *params, user_id])
+    return dict(rows.fetchall())
 
 
 def mark_read(user_id, chat_id, message_id):
@@ -432,14 +448,14 @@ def edit_message(user_id, message_id, text):
     message.edited_at = utcnow()
     message.save()
     mentions.replace(message.id, message.chat_id, message.text)
-    return message_dicts([message])[0], _members(message.chat_id)
+    return message_dicts(rows_by_id([message.id]))[0], _members(message.chat_id)
 
 
 def delete_message(user_id, message_id):
     message = _own_message(user_id, message_id)
     message.deleted_at = utcnow()
     message.save()
-    return message_dicts([message])[0], _members(message.chat_id)
+    return message_dicts(rows_by_id([message.id]))[0], _members(message.chat_id)
 
 
 def react(user_id, message_id, emoji, add):
@@ -465,7 +481,7 @@ def react(user_id, message_id, emoji, add):
 
 def _own_message(user_id, message_id):
     """The caller's own message; one in a chat they are not in does not exist for them (no chat id given away)."""
-    message = Message.select(Message, User).join(User).where(Message.id == message_id).first()
+    message = Message.get_or_none(Message.id == message_id)
     if message is None or message.deleted_at is not None or not is_member(user_id, message.chat_id):
         raise not_found("message", message_id)
     if message.sender_id != user_id:

@@ -2,7 +2,7 @@
 import peewee
 
 from models.clock import utcnow
-from models.db import BaseModel
+from models.db import BaseModel, db, in_params
 from models.errors import invalid
 from models.i18n import N_
 from models.users import User
@@ -45,8 +45,9 @@ def reactions_for(message_ids):
     """{message_id: [{"emoji", "count", "user_ids"}]}, emoji in order of first use, in one query."""
     found = {}
     if message_ids:
-        rows = (Reaction.select(Reaction.message_id, Reaction.emoji, Reaction.user)
-                .where(Reaction.message_id.in_(list(message_ids))).order_by(Reaction.id).tuples())
+        marks, params = in_params(message_ids)
+        rows = db.execute_sql(f"SELECT message_id, emoji, user_id FROM reactions WHERE message_id IN ({marks})"
+                              " ORDER BY id", params)
         for message_id, emoji, user_id in rows:
             found.setdefault(message_id, {}).setdefault(emoji, []).append(user_id)
     return {mid: [{"emoji": e, "count": len(u), "user_ids": u} for e, u in by_emoji.items()]

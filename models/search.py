@@ -12,8 +12,7 @@ import peewee
 
 from models.memberships import Membership, require_membership
 from models.db import db, is_sqlite
-from models.messages import Message, message_dicts
-from models.users import User
+from models.messages import Message, message_dicts, rows_by_id
 
 MAX_QUERY = 256
 MAX_WORDS = 16
@@ -62,8 +61,7 @@ def search(user_id, q, chat_id=None, limit=20):
     if not words:
         return {"results": []}
     ids = _found_ids(user_id, words, chat_id, max(1, min(limit, MAX_LIMIT)))
-    rows = Message.select(Message, User).join(User).where(Message.id.in_(ids)).order_by(Message.id.desc())
-    found = message_dicts(list(rows))
+    found = message_dicts(rows_by_id(ids, newest_first=True))
     return {"results": [{"message": m, "highlight": highlight(m["text"], words)} for m in found]}
 
 
