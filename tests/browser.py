@@ -1,5 +1,6 @@
 """Helpers shared by the browser tests (tests/test_browser_*.py): logging in, finding things on
 the chat page, standing between the page and /ws, and reading what the server stored."""
+import datetime
 import json
 import re
 
@@ -43,6 +44,13 @@ def log_in(page, server, username, password=None):
     login_in_browser(page, server, username, password or PASSWORDS[username])
     expect(connection(page)).to_have_attribute("data-state", "online")
     return page
+
+
+def afternoon_zone():
+    """A time zone where it is now about two in the afternoon, for screenshots whose messages say
+    "yesterday" and "today" whatever the hour the suite runs at."""
+    offset = 14 - datetime.datetime.now(datetime.timezone.utc).hour  # -9 .. 14 hours
+    return f"Etc/GMT{-offset:+d}"  # the tz database's Etc zones count the other way
 
 
 def another_tab(page, server):

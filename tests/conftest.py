@@ -151,8 +151,8 @@ def new_page(browser):
     from tests.browser import track_console
     contexts = []
 
-    def make(viewport=None):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+    def make(viewport=None, timezone_id=None):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, timezone_id=timezone_id)
         contexts.append(context)
         return track_console(context.new_page())
 

@@ -10,7 +10,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_console_errors, entry, log_in, messages, open_chat, send, track_console, user_id
+from tests.browser import (afternoon_zone, assert_no_console_errors, entry, log_in, messages, open_chat, send,
+                           track_console, user_id)
 from tests.test_browser_diagnostics import run_checks
 
 pytestmark = pytest.mark.browser
@@ -220,15 +221,9 @@ def seed_russian(server):
     return general
 
 
-def zone_past_one_am():
-    """Moscow, or UTC in Moscow's first hour: "42 minutes ago" must fall on the browser's today."""
-    utc = datetime.datetime.now(datetime.timezone.utc)
-    return "Europe/Moscow" if (utc + datetime.timedelta(hours=3)).hour >= 1 else "UTC"
-
-
 def test_russian_screenshots(ui_server, page_in, tmp_path):
     general = seed_russian(ui_server)
-    page = page_in("ru", timezone_id=zone_past_one_am())
+    page = page_in("ru", timezone_id=afternoon_zone())
     page.goto(ui_server.url + "/login")
     screenshot(page, "login-ru.png", tmp_path)
     log_in(page, ui_server, "user1")

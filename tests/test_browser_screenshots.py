@@ -10,7 +10,7 @@ import pathlib
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import assert_no_console_errors, entry, log_in, messages, open_chat, user_id
+from tests.browser import afternoon_zone, assert_no_console_errors, entry, log_in, messages, open_chat, user_id
 
 pytestmark = pytest.mark.browser
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -70,24 +70,24 @@ def target(tmp_path, name):
 def test_screenshots(ui_server, new_page, tmp_path):
     general = seed(ui_server)
 
-    login = new_page()
+    login = new_page(timezone_id=afternoon_zone())
     login.goto(ui_server.url + "/login")
     login.screenshot(path=target(tmp_path, "login.png"))
 
-    desktop = log_in(new_page(), ui_server, "user1")
+    desktop = log_in(new_page(timezone_id=afternoon_zone()), ui_server, "user1")
     open_chat(desktop, general)
     expect(messages(desktop)).to_have_count(len(CONVERSATION))
     desktop.locator("[data-testid=composer]").fill("Numbers for mobile coming up")
     desktop.screenshot(path=target(tmp_path, "chat-desktop.png"))
 
-    phone = log_in(new_page(viewport={"width": 390, "height": 844}), ui_server, "user2")
+    phone = log_in(new_page(viewport={"width": 390, "height": 844}, timezone_id=afternoon_zone()), ui_server, "user2")
     phone.screenshot(path=target(tmp_path, "chat-list-phone.png"))
     open_chat(phone, general)
     expect(messages(phone)).to_have_count(len(CONVERSATION))
     phone.screenshot(path=target(tmp_path, "chat-phone.png"))
     assert entry(phone, general).count() == 1
 
-    admin = log_in(new_page(), ui_server, "admin")
+    admin = log_in(new_page(timezone_id=afternoon_zone()), ui_server, "admin")
     admin.goto(ui_server.url + "/admin")
     expect(admin.locator("[data-testid=users-table] tbody tr")).to_have_count(5)
     admin.screenshot(path=target(tmp_path, "admin.png"))
