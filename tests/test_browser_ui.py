@@ -118,6 +118,32 @@ def test_hidden_tab_counts_unread_in_title_and_notifies(ui_server, new_page):
     assert_no_console_errors(page)
 
 
+def test_hidden_tab_notifies_of_a_message_stored_while_the_reconnect_reloads_the_chats(ui_server, new_page):
+    """Connecting reloads the chat list; a message stored meanwhile comes in that list, as a frame and in
+    the catch-up.  It is counted once and notified once, though the list already carries it."""
+    admin = ui_server.login("admin")
+    general = ui_server.chat_id(admin, "General")
+    page = new_page()
+    page.add_init_script(NOTIFICATION_STUB)
+    page.add_init_script(f"({HIDE_PAGE})()")
+    loads = []
+
+    def post_on_second_load(route):
+        loads.append(route.request.url)
+        if len(loads) == 2:  # the load that follows the socket's "connected"
+            ui_server.request("POST", f"/api/chats/{general}/messages", admin, {"text": "While you were loading"})
+        route.continue_()
+
+    page.route("**/api/chats", post_on_second_load)
+    log_in(page, ui_server, "user2")
+    expect(badge(page, general)).to_have_text("2")
+    page.wait_for_function("() => notes.length >= 1")
+    assert page.evaluate("notes") == [{"title": "Administrator in General", "body": "While you were loading"}]
+    assert len(loads) == 2
+    expect(page).to_have_title("(2) Corporate Messenger")
+    assert_no_console_errors(page)
+
+
 def test_hidden_tab_counts_a_message_stored_while_the_chat_list_loads(ui_server, new_page):
     """The message lands between the page's start and its chat list: the first load carries the count."""
     admin = ui_server.login("admin")

@@ -92,6 +92,7 @@ const catchUp = new CatchUp({
     return list.all();
   },
   loaded: () => {
+    notifier.skipUpTo(catchUp.lastSeenId); // what the page opened with is not news
     for (const entry of outbox.all()) if (!list.get(entry.chat_id)) outbox.settle(entry.client_msg_id); // chat left
     view.route();
   },
@@ -195,17 +196,17 @@ function receive(message) {
     pane.add(message);
     typing.clear(message.sender_id);
   }
-  if (message.id <= ((chat.last_message && chat.last_message.id) || 0)) return;
   const reading = message.chat_id === view.id && !document.hidden;
   const unread = !own && !reading && message.id > (chat.last_read_message_id || 0);
+  // Before the check below: a message a reconnect's chat list already carries is counted, yet news.
+  if (unread) notifier.message(chat, message, (message.mentions || []).includes(me.id));
+  if (message.id <= ((chat.last_message && chat.last_message.id) || 0)) return;
   list.applyMessage(message, unread);
   if (own) {
     chat.last_read_message_id = Math.max(chat.last_read_message_id || 0, message.id);
     list.setUnread(chat.id, 0);
   } else if (reading) {
     markRead(chat.id, message.id);
-  } else {
-    notifier.message(chat, message, (message.mentions || []).includes(me.id));
   }
   updateTitle();
 }

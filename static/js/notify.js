@@ -9,6 +9,8 @@ export class Notifier {
     this.button = button;
     this.onClickChat = onClickChat;
     this.supported = 'Notification' in window;
+    this.floor = 0; // messages up to this id were there when the page loaded
+    this.newest = new Map(); // chat id -> the newest message id notified of (or passed over)
     this.button.hidden = !this.supported || Notification.permission !== 'default';
     this.button.addEventListener('click', async () => {
       await Notification.requestPermission();
@@ -21,8 +23,15 @@ export class Notifier {
     document.title = document.hidden && totalUnread > 0 ? `(${totalUnread}) ${BASE_TITLE}` : BASE_TITLE;
   }
 
+  skipUpTo(id) {
+    this.floor = Math.max(this.floor, id);
+  }
+
   /** ``mentioned``: the message names the user; it gets a notification of its own that stays, even in a muted chat. */
   message(chat, message, mentioned = false) {
+    // Each message once, though it may come twice (as a frame and in a catch-up); a chat's ids only grow.
+    if (message.id <= Math.max(this.floor, this.newest.get(chat.id) || 0)) return;
+    this.newest.set(chat.id, message.id);
     if ((chat.muted && !mentioned) || !document.hidden || !this.supported || Notification.permission !== 'granted') return;
     const group = chat.type === 'group';
     const name = message.sender_name;
