@@ -19,7 +19,7 @@ TOO_MANY_MEMBERS = N_("A group holds at most %(max)s members", max=MAX_GROUP_MEM
 
 
 def list_chats(user_id, chat_ids=None):
-    """The caller's chats, most recent activity first, in at most eight queries whatever their number.
+    """The caller's chats, most recent activity first, in at most ten queries whatever their number.
 
     Read as plain rows, not peewee models: a user in 500 chats has 2,000 member rows, and building
     model instances for them cost ten times the queries (``bench/chatlist.py``)."""
