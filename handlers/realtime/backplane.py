@@ -47,6 +47,7 @@ class PostgresBus(LocalBus):
         super().__init__()
         self.dsn = libpq_url(database_url)
         self.origin = uuid.uuid4().hex
+        self._own_suffix = f',"origin":"{self.origin}"}}'  # how _encode ends every payload of ours
         self._outgoing = []
         self._sender = None
         self._incoming = asyncio.Queue()
@@ -183,6 +184,8 @@ class PostgresBus(LocalBus):
                     payload = await db_call(bus_store.read_spilled, int(payload[4:]))
                     if payload is None:
                         continue
+                if payload.endswith(self._own_suffix) and not payload.startswith('{"settled":'):
+                    continue  # our own event, already delivered here: not worth parsing
                 envelope = orjson.loads(payload)
                 if envelope.get("origin") == self.origin:
                     if "settled" in envelope:
