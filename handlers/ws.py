@@ -6,6 +6,7 @@ than ``ws_outbox_bytes`` behind is closed with 4000 so it reconnects and
 catches up instead of growing server memory.
 """
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -229,23 +230,26 @@ class ChatSocket(WebSocketHandler):
         self.send_event(events.pong(frame.get("id")))
 
     async def frame_send_message(self, frame):
+        client_msg_id = frame.get("client_msg_id")
         stored = await self.state.writer.send(self.user_id, frame.get("chat_id"), frame.get("text"),
-                                              frame.get("client_msg_id"), origin=self,
+                                              client_msg_id, origin=self,
                                               reply_to=frame.get("reply_to"), file_ids=frame.get("file_ids"))
-        task = asyncio.ensure_future(self._await_stored(stored, frame.get("client_msg_id")))
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
+        self._inflight.add(stored)
+        stored.add_done_callback(functools.partial(self._stored, client_msg_id))  # a callback, not a task each
         if len(self._inflight) >= MAX_INFLIGHT_SENDS:  # stop reading this socket until the backlog shrinks
             self.ws_connection.pause_keepalive()
             try:
-                await task
+                await asyncio.wait([stored])
             finally:
                 if self.ws_connection is not None:
                     self.ws_connection.resume_keepalive()
 
-    async def _await_stored(self, stored, client_msg_id):
+    def _stored(self, client_msg_id, stored):
         """The writer acks a stored message itself, in order; a refusal becomes an error frame here."""
-        result = await stored
+        self._inflight.discard(stored)
+        if stored.cancelled():  # the server is stopping
+            return
+        result = stored.result()
         if "error" in result:
             self.send_error_frame(result["error"], client_msg_id)
         else:
