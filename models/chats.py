@@ -11,7 +11,7 @@ from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
 from models.memberships import MAX_TITLE, Chat, Membership, chat_title, member_ids, require_membership
 from models.messages import last_messages, unread_counts, unread_mentions
-from models.users import User
+from models.users import User, person_dict
 from models.validate import check_id, clean_ids, clean_string
 
 MAX_GROUP_MEMBERS = 1000
@@ -66,12 +66,10 @@ def _members_of(mine, params, chat_ids):
         "SELECT o.chat_id, o.role, o.last_read_message_id, u.id, u.username, u.display_name, u.is_admin,"
         " u.is_active, u.last_seen_at FROM memberships o JOIN users u ON u.id = o.user_id"
         f" WHERE o.chat_id IN (SELECT m.chat_id FROM memberships m WHERE {mine}) ORDER BY o.id", params)
-    for chat_id, role, last_read, uid, username, display_name, is_admin, is_active, last_seen_at in rows:
-        person = users.get(uid)
+    for chat_id, role, last_read, *user in rows:
+        person = users.get(user[0])
         if person is None:
-            person = users[uid] = {"id": uid, "username": username, "display_name": display_name,
-                                   "is_admin": bool(is_admin), "is_active": bool(is_active),
-                                   "last_seen_at": iso(last_seen_at)}
+            person = users[user[0]] = person_dict(*user)
         members[chat_id].append({**person, "role": role, "last_read_message_id": last_read})
     return members
 

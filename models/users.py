@@ -54,13 +54,18 @@ class Session(BaseModel):
 
 
 def user_dict(user):
+    return person_dict(user.id, user.username, user.display_name, user.is_admin, user.is_active, user.last_seen_at)
+
+
+def person_dict(user_id, username, display_name, is_admin, is_active, last_seen_at):
+    """The wire form of a user from its columns (plain rows; SQLite gives booleans as 0 and 1)."""
     return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "is_admin": user.is_admin,
-        "is_active": user.is_active,
-        "last_seen_at": iso(user.last_seen_at),
+        "id": user_id,
+        "username": username,
+        "display_name": display_name,
+        "is_admin": bool(is_admin),
+        "is_active": bool(is_active),
+        "last_seen_at": iso(last_seen_at),
     }
 
 
