@@ -6,7 +6,7 @@ unread counts are message queries, in ``messages.py``.
 import peewee
 
 from models.clock import iso
-from models.db import db
+from models.db import db, in_params
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
 from models.memberships import MAX_TITLE, Chat, Membership, chat_title, member_ids, require_membership
@@ -23,13 +23,10 @@ def list_chats(user_id, chat_ids=None):
 
     Read as plain rows, not peewee models: a user in 500 chats has 2,000 member rows, and building
     model instances for them cost ten times the queries (``bench/chatlist.py``)."""
-    p = db.param
-    mine = f"m.user_id = {p}"
-    params = [user_id]
+    mine, params = f"m.user_id = {db.param}", [user_id]
     if chat_ids is not None:
-        marks = ", ".join([p] * len(chat_ids))
-        mine += f" AND m.chat_id IN ({marks})"
-        params += list(chat_ids)
+        marks, ids = in_params(chat_ids)
+        mine, params = f"{mine} AND m.chat_id IN ({marks})", params + ids
     chats = db.execute_sql(
         "SELECT c.id, c.type, c.title, c.created_at, c.last_activity_at, m.last_read_message_id, m.role, m.muted"
         f" FROM memberships m JOIN chats c ON c.id = m.chat_id WHERE {mine}"

@@ -322,10 +322,8 @@ def history(user_id, chat_id, before_id=None, after_id=None, limit=50):
         rows = rows[:limit]
         return {"messages": message_dicts(rows), "has_more": has_more,
                 "next_after_id": rows[-1].id if rows else after_id}
-    if before_id is None:
-        rows = message_rows(visible, [chat_id], f"ORDER BY m.id DESC LIMIT {limit + 1}")
-    else:
-        rows = message_rows(f"{visible} AND m.id < {p}", [chat_id, before_id], f"ORDER BY m.id DESC LIMIT {limit + 1}")
+    where, params = (visible, [chat_id]) if before_id is None else (f"{visible} AND m.id < {p}", [chat_id, before_id])
+    rows = message_rows(where, params, f"ORDER BY m.id DESC LIMIT {limit + 1}")
     has_more = len(rows) > limit
     rows = list(reversed(rows[:limit]))
     return {"messages": message_dicts(rows), "has_more": has_more,
