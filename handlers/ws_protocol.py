@@ -18,6 +18,10 @@ closes with "ping timed out" when no pong was read within the timeout, would
 drop every fast sender whenever commits are slow.  So a ping that is
 outstanding while reads are paused counts as answered; once reading resumes,
 the next ping is judged as usual.
+
+These changes reach into Tornado's private attributes (``_received_pong``, ``start_pinging``,
+``_abort``, ``_write_buffer`` and the frame counters): setup.cfg pins the minor version they were
+checked against, and tests/test_tornado_internals.py names the part an upgrade changed.
 """
 import asyncio
 import struct
