@@ -175,8 +175,7 @@ def store_messages(requests):
     already = _sent_before({(r["sender_id"], r["client_msg_id"]) for r in requests if r.get("client_msg_id")})
     targets = _reply_targets({r["reply_to"] for r in requests if r.get("reply_to")})
 
-    now = utcnow()
-    created_at = iso(now)  # one clock reading and one formatting per batch
+    now = utcnow()  # one clock reading per batch
     results, new = [], []
     for r in requests:
         chat_id, dedupe = r["chat_id"], (r["sender_id"], r.get("client_msg_id"))
@@ -198,7 +197,7 @@ def store_messages(requests):
         elif refused := files.check_attachable(r["sender_id"], r.get("file_ids")):
             results.append({"error": refused})
         else:
-            message = _new_message_dict(r, senders[r["sender_id"]], created_at)
+            message = _new_message_dict(r, senders[r["sender_id"]], now)
             if dedupe[1]:
                 already[dedupe] = message  # sent twice in one batch: the second one is a retry of the first
             new.append((message, r))
@@ -246,13 +245,12 @@ def _sent_before(keys):
 
 
 def _new_message_dict(request, sender, created_at):
-    """The wire form of a message about to be inserted (its id is set by :func:`_insert`)."""
+    """The wire form of a message about to be inserted, built as a stored one is (its id is set by
+    :func:`_insert`; files, mentions and the quote by :func:`_complete`)."""
     username, display_name = sender
-    return {"id": None, "chat_id": request["chat_id"], "sender_id": request["sender_id"],
-            "sender_name": display_name, "sender_username": username, "text": request["text"],
-            "created_at": created_at, "edited_at": None, "deleted": False,
-            "client_msg_id": request.get("client_msg_id"), "reply_to": None, "reactions": [], "mentions": [],
-            "files": []}
+    return message_dict(MessageRow(None, request["chat_id"], request["sender_id"], display_name, username,
+                                   request["text"], created_at, None, None, request.get("client_msg_id"),
+                                   request.get("reply_to")))
 
 
 def _insert(new, now):

@@ -135,3 +135,29 @@ def test_catch_up_reports_edits_and_deletions_since_a_server_time(server):
     got = server.request("GET", f"/api/updates?after_id={secret['id']}&changed_since={mark['server_time']}",
                          user2).json()
     assert secret["id"] not in {m["id"] for m in got["changed"]}
+
+
+def test_a_new_message_has_one_shape_in_the_post_answer_the_ack_the_frame_and_history(server, chat):
+    """Every way a message reaches a client builds it through one function: the REST answer, the
+    sender's ack, the other members' frame and the history entry are the same object, with a reply
+    quote, a mention and a file filled in."""
+    token, chat_id = chat
+    quoted = send(server, token, chat_id, "the original").json()
+    upload = server.request("POST", "/api/files", token, files={"file": ("notes.txt", b"hi", "text/plain")}).json()
+    body = {"text": "see @user1 above", "reply_to": quoted["id"], "file_ids": [upload["id"]]}
+    posted = send(server, token, chat_id, client_msg_id="rest-1", **body)
+    assert posted.status_code == 201, posted.text
+    sender, other = server.connect(token), server.connect(server.login("user1"))
+    try:
+        sender.recv_type("connected"), other.recv_type("connected")
+        upload = server.request("POST", "/api/files", token, files={"file": ("b.txt", b"b", "text/plain")}).json()
+        sender.send({"type": "send_message", "chat_id": chat_id, **body, "file_ids": [upload["id"]],
+                     "client_msg_id": "ws-1"})
+        acked = sender.recv_type("message_ack")["message"]
+        pushed = other.recv_type("new_message")["message"]
+    finally:
+        sender.close(), other.close()
+    history = {m["id"]: m for m in server.request("GET", f"/api/chats/{chat_id}/messages", token).json()["messages"]}
+    assert posted.json() == history[posted.json()["id"]]
+    assert acked == pushed == history[acked["id"]]
+    assert acked["reply_to"]["id"] == quoted["id"] and acked["mentions"] and acked["files"][0]["name"] == "b.txt"
