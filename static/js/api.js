@@ -25,6 +25,11 @@ export function storeToken(token, expiresIn) {
   localStorage.setItem(EXPIRES_KEY, String(Date.now() + expiresIn * 1000));
 }
 
+/** The token the last sign-in or refresh stored in this browser (null when none). */
+export function storedToken() {
+  return localStorage.getItem(TOKEN_KEY);
+}
+
 export function clearTokens() {
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(EXPIRES_KEY);

@@ -1,6 +1,7 @@
 // /diagnostics: one button runs the ordered checks, a verdict on top says what is wrong in plain words.
 // An ES module: nothing here lands in the global scope (the contract's console snippet declares
 // `const token` and `const ws` at top level).
+import { storedToken, storeToken } from './api.js';
 import { AdminView } from './diagnostics-admin.js';
 import { CHECKS } from './diagnostics-checks.js';
 import { addSecret, buildReport, clock, redact, shorten } from './diagnostics-report.js';
@@ -84,12 +85,11 @@ function pickToken() {
   const pasted = tokenInput.value.trim();
   if (pasted) return { token: pasted, source: 'pasted' };
   if (formToken) return { token: formToken, source: 'form' };
-  return { token: localStorage.getItem('access_token'), source: 'storage' };
+  return { token: storedToken(), source: 'storage' };
 }
 
 function storeRenewed(body) {
-  localStorage.setItem('access_token', body.access_token);
-  localStorage.setItem('access_token_expires_at', String(Date.now() + body.expires_in * 1000));
+  storeToken(body.access_token, body.expires_in);
   showTokenSource();
 }
 
