@@ -1,6 +1,6 @@
 """Demo accounts and chats for a brand-new database."""
 from models import chats, users
-from models.messages import store_messages
+from models.message_send import store_messages
 
 DEMO_ACCOUNTS = [("admin", "admin123", "Administrator", True),
                  ("user1", "user1pass", "User One", False),

@@ -297,7 +297,8 @@ def test_history_pages_back_with_day_separators(ui_server, new_page):
     import datetime
 
     from models.db import db
-    from models.messages import Message, store_messages
+    from models.message_send import store_messages
+    from models.messages import Message
 
     admin = ui_server.login("admin")
     general = ui_server.chat_id(admin, "General")

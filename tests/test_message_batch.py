@@ -6,7 +6,7 @@ import concurrent.futures
 import psycopg2
 import pytest
 
-from models import chats, messages, migrations, users
+from models import chats, message_send, messages, migrations, users
 from models.db import DatabaseUnavailable, close_db, db, db_call, init_db, is_sqlite, run_in_transaction
 
 
@@ -27,9 +27,9 @@ def test_one_batch_with_every_outcome(database):
         ann, bob, cid = make_users("ann", "bob", "cid")
         group = chats.create_group_chat(ann, "Team", [bob])["id"]
         other = chats.create_group_chat(cid, "Other", [ann])["id"]
-        stored = messages.store_messages([{"sender_id": ann, "chat_id": group, "text": "first",
+        stored = message_send.store_messages([{"sender_id": ann, "chat_id": group, "text": "first",
                                            "client_msg_id": "old"}])[0]["message"]
-        foreign = messages.store_messages([{"sender_id": cid, "chat_id": other, "text": "elsewhere",
+        foreign = message_send.store_messages([{"sender_id": cid, "chat_id": other, "text": "elsewhere",
                                             "client_msg_id": None}])[0]["message"]
         return ann, bob, cid, group, other, stored, foreign
     ann, bob, cid, group, other, stored, foreign = run_in_transaction(setup)
@@ -44,7 +44,7 @@ def test_one_batch_with_every_outcome(database):
         {"sender_id": ann, "chat_id": group, "text": "same key again", "client_msg_id": "a1"},
         {"sender_id": bob, "chat_id": group, "text": "no key", "client_msg_id": None},
     ]
-    results = run_in_transaction(messages.store_messages, batch)
+    results = run_in_transaction(message_send.store_messages, batch)
 
     codes = [r["error"].code if "error" in r else ("created" if r["created"] else "retry") for r in results]
     assert codes == ["created", "chat_not_found", "not_a_member", "retry", "client_msg_id_reused", "created",

@@ -18,7 +18,8 @@ from models.db import DatabaseUnavailable, db_call, unavailable_error
 from models.errors import AppError
 from models.i18n import N_
 from models.files import clean_file_ids
-from models.messages import clean_client_msg_id, clean_reply_to, clean_text, store_messages
+from models.message_send import store_messages
+from models.messages import clean_client_msg_id, clean_reply_to, clean_text
 from models.validate import check_id
 
 logger = logging.getLogger(__name__)

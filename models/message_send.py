@@ -1,0 +1,171 @@
+"""The send path: a batch of new messages stored in one transaction (as Zulip keeps message sending in
+``actions/message_send.py``, apart from reading and rendering).
+
+``handlers/realtime/writer.py`` is its one caller on the server (REST and WebSocket sends both go
+through the writer's queue); the wire form of each new message comes from
+:func:`models.messages.message_dict`, the same builder history and catch-up use.
+"""
+from models import files, mentions
+from models.clock import utcnow
+from models.db import db, in_params, is_sqlite
+from models.errors import AppError, forbidden, invalid, not_found
+from models.i18n import N_
+from models.memberships import Chat, not_member_message
+from models.messages import (CHAT_LOCK_SPACE, NO_ROW, Message, message_dict, message_dicts, quotes, rows_by_id,
+                             with_files)
+
+
+def store_messages(requests):
+    """Store a batch of sends in one transaction.
+
+    ``requests`` is a list of dicts with sender_id, chat_id, text (already
+    cleaned), client_msg_id and optionally reply_to (a message of the same
+    chat) and file_ids.  Returns one result per request, in order:
+    ``{"message": {...}, "created": bool, "member_ids": [...]}`` or
+    ``{"error": AppError}``.  A retried client_msg_id returns the stored
+    message with ``created`` false.  Ids are assigned in request order.
+
+    This is the hot path: a batch without replies, mentions or files costs
+    five statements whatever its size (chats with their members and the
+    senders' names, dedupe, one INSERT, the chats' activity, the senders' read
+    pointers), written as plain SQL since building them with peewee cost more
+    than running them.
+    """
+    chat_ids = sorted({r["chat_id"] for r in requests})
+    if not is_sqlite():
+        # Several processes may write to one chat: serialise per chat so that
+        # commit order equals id order, which keeps every receiver in id order.
+        # Taken before any id is drawn: settled_message_id() relies on it.
+        for chat_id in chat_ids:
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CHAT_LOCK_SPACE, chat_id))
+    members, senders = _chats_and_senders(chat_ids, {r["sender_id"] for r in requests})
+    member_sets = {chat_id: set(ids) for chat_id, ids in members.items()}
+    already = _sent_before({(r["sender_id"], r["client_msg_id"]) for r in requests if r.get("client_msg_id")})
+    targets = _reply_targets({r["reply_to"] for r in requests if r.get("reply_to")})
+
+    now = utcnow()  # one clock reading per batch
+    results, new = [], []
+    for r in requests:
+        chat_id, dedupe = r["chat_id"], (r["sender_id"], r.get("client_msg_id"))
+        if chat_id not in members:
+            results.append({"error": not_found("chat", chat_id)})
+        elif r["sender_id"] not in member_sets[chat_id]:
+            results.append({"error": forbidden("not_a_member", not_member_message(chat_id))})
+        elif dedupe[1] and dedupe in already:
+            original = already[dedupe]
+            if original["chat_id"] != chat_id:
+                results.append({"error": AppError(409, "client_msg_id_reused",
+                                                  N_("This client_msg_id was already used in another chat"))})
+            else:
+                results.append({"message": original, "created": False})
+        elif r.get("reply_to") and targets.get(r["reply_to"]) != chat_id:
+            results.append({"error": invalid("invalid_reply_to",
+                                             N_("Message %(id)s is not a message of this chat", id=r["reply_to"]),
+                                             field="reply_to")})
+        elif refused := files.check_attachable(r["sender_id"], r.get("file_ids")):
+            results.append({"error": refused})
+        else:
+            message = _new_message_dict(r, senders[r["sender_id"]], now)
+            if dedupe[1]:
+                already[dedupe] = message  # sent twice in one batch: the second one is a retry of the first
+            new.append((message, r))
+            results.append({"message": message, "created": True, "member_ids": members[chat_id]})
+    if new:
+        _insert(new, now)
+        _complete([message for message, _ in new], [r for _, r in new])
+        _touch(new, now)
+    return results
+
+
+def _chats_and_senders(chat_ids, sender_ids):
+    """({chat id: member ids} for the chats that exist, {sender id: (username, display name)}) in one query."""
+    chats, chat_params = in_params(chat_ids)
+    users, user_params = in_params(sender_ids)
+    rows = db.execute_sql(
+        "SELECT c.id, m.user_id, u.username, u.display_name FROM chats c"
+        " LEFT JOIN memberships m ON m.chat_id = c.id"
+        f" LEFT JOIN users u ON u.id = m.user_id AND u.id IN ({users})"
+        f" WHERE c.id IN ({chats})", user_params + chat_params).fetchall()
+    members, senders = {}, {}
+    for chat_id, user_id, username, display_name in rows:
+        ids = members.setdefault(chat_id, [])
+        if user_id is not None:
+            ids.append(user_id)
+        if username is not None:
+            senders[user_id] = (username, display_name)
+    return members, senders
+
+
+def _sent_before(keys):
+    """{(sender id, client_msg_id): the stored message's wire form} for the keys already used."""
+    if not keys:
+        return {}
+    senders, sender_params = in_params({s for s, _ in keys})
+    ids, id_params = in_params({c for _, c in keys})
+    rows = db.execute_sql(f"SELECT id, sender_id, client_msg_id FROM messages"
+                          f" WHERE sender_id IN ({senders}) AND client_msg_id IN ({ids})",
+                          sender_params + id_params).fetchall()
+    found = [message_id for message_id, sender_id, client_msg_id in rows if (sender_id, client_msg_id) in keys]
+    if not found:
+        return {}
+    stored = message_dicts(rows_by_id(found))
+    return {(m["sender_id"], m["client_msg_id"]): m for m in stored}
+
+
+def _new_message_dict(request, sender, created_at):
+    """The wire form of a message about to be inserted, built as a stored one is (its id is set by
+    :func:`_insert`; files, mentions and the quote by :func:`_complete`)."""
+    username, display_name = sender
+    return message_dict(NO_ROW._replace(chat_id=request["chat_id"], sender_id=request["sender_id"],
+                                        sender_name=display_name, sender_username=username, text=request["text"],
+                                        created_at=created_at, client_msg_id=request.get("client_msg_id")))
+
+
+def _insert(new, now):
+    """One INSERT ... RETURNING for the batch.  Ids come from one sequence in row order,
+    so the sorted returned ids belong to the rows in order."""
+    stamp = Message.created_at.db_value(now)
+    params = []
+    for message, r in new:
+        params += [message["chat_id"], message["sender_id"], message["text"], message["client_msg_id"],
+                   stamp, r.get("reply_to")]
+    values = "(" + ", ".join([db.param] * 6) + ")"
+    cursor = db.execute_sql("INSERT INTO messages (chat_id, sender_id, text, client_msg_id, created_at, reply_to_id)"
+                            f" VALUES {', '.join([values] * len(new))} RETURNING id", params)
+    for (message, _), message_id in zip(new, sorted(row[0] for row in cursor.fetchall())):
+        message["id"] = message_id
+
+
+def _complete(messages, requests):
+    """Files, mentions and reply quotes of new messages: a query each, only when some message has them."""
+    files.attach([(m["id"], r["file_ids"]) for m, r in zip(messages, requests) if r.get("file_ids")])
+    with_files([m for m, r in zip(messages, requests) if r.get("file_ids")])
+    mentioned = mentions.record([(m["id"], m["chat_id"], m["text"]) for m in messages])
+    quoted = quotes({r["reply_to"] for r in requests if r.get("reply_to")})
+    for message, r in zip(messages, requests):
+        message["mentions"] = mentioned.get(message["id"], [])
+        message["reply_to"] = quoted.get(r.get("reply_to"))
+
+
+def _touch(new, now):
+    """The chats' last activity, and each sender's read pointer up to their own newest message (two statements)."""
+    chats, chat_params = in_params({m["chat_id"] for m, _ in new})
+    db.execute_sql(f"UPDATE chats SET last_activity_at = {db.param} WHERE id IN ({chats})",
+                   [Chat.last_activity_at.db_value(now)] + chat_params)
+    newest = {}
+    for message, _ in new:
+        newest[(message["chat_id"], message["sender_id"])] = message["id"]
+    params = [value for (chat_id, sender_id), last in newest.items() for value in (chat_id, sender_id, last)]
+    values = "(" + ", ".join([db.param] * 3) + ")"
+    # Sending means you have read the chat up to your own message (never moving a pointer back).
+    db.execute_sql(f"UPDATE memberships SET last_read_message_id = v.column3"
+                   f" FROM (VALUES {', '.join([values] * len(newest))}) AS v"
+                   " WHERE memberships.chat_id = v.column1 AND memberships.user_id = v.column2"
+                   " AND memberships.last_read_message_id < v.column3", params)
+
+
+def _reply_targets(message_ids):
+    """{message id: its chat id} for the messages being replied to (deleted ones included)."""
+    if not message_ids:
+        return {}
+    return dict(Message.select(Message.id, Message.chat).where(Message.id.in_(list(message_ids))).tuples())
