@@ -105,13 +105,38 @@ class WsClient:
             if frame["type"] == kind:
                 return frame
 
-    def nothing_of(self, kind, wait=0.5):
-        """Assert no frame of ``kind`` arrives within ``wait`` seconds."""
+    def quiet_for(self, kind, seconds):
+        """Assert no frame of ``kind`` arrives within ``seconds``: only for what a timer would send (the
+        presence grace period); everything else is checked with :meth:`nothing_of`, which waits for nothing."""
         try:
-            frame = self.recv_type(kind, wait)
+            frame = self.recv_type(kind, seconds)
         except TimeoutError:
-            return True
+            return
         raise AssertionError(f"unexpected {kind} frame: {frame}")
+
+    _barriers = 0
+
+    def settle(self, timeout=5):
+        """Frames the server had queued for this connection before it read a new ping: a ``pong`` answers
+        the ping after everything queued earlier (one connection's frames keep their order)."""
+        self._barriers += 1
+        mark = f"settle-{self._barriers}"
+        self.send({"type": "ping", "id": mark})
+        frames = []
+        while True:
+            frame = self.recv(timeout)
+            if frame["type"] == "pong" and frame.get("id") == mark:
+                return frames
+            frames.append(frame)
+
+    def nothing_of(self, kind, after=None):
+        """Assert no frame of ``kind`` has come by the time this connection is settled.  The event that must
+        not arrive has to be decided before that: after an answer that follows it (an ack, a REST reply)
+        or, for an action on another connection, after ``after`` (that connection) is settled first."""
+        if after is not None:
+            after.settle()
+        unexpected = [frame for frame in self.settle() if frame["type"] == kind]
+        assert not unexpected, f"unexpected {kind} frame: {unexpected[0]}"
 
     def close(self):
         self.conn.close()

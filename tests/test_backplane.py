@@ -66,9 +66,21 @@ def test_presence_is_shared_without_flapping(two_processes):
     users = b.request("GET", "/api/users?q=user1", admin).json()["users"]
     assert users[0]["online"] is True  # process B knows user1 is online on process A
     tab_b = connected(b, user1)
-    watcher.nothing_of("presence", 1.0)  # already online: no second "online"
+    watcher.nothing_of("presence")  # already online: no second "online" (B decided while connecting)
     tab_a.close()
-    watcher.nothing_of("presence", 1.5)  # still online on B: no "offline"
+    # A takes user1 offline once its grace period ends, then records last_seen_at: wait for that, then
+    # send a marker through A's event queue (NOTIFY order is A's publish order): B has handled A's
+    # "offline" before the watcher reads the marker.
+    deadline = time.monotonic() + 10
+    while a.request("GET", "/api/users?q=user1", user1).json()["users"][0]["last_seen_at"] is None:
+        assert time.monotonic() < deadline, "process A never took user1 offline"
+        time.sleep(0.05)
+    marker = connected(a, a.login("user2"))
+    marker.send({"type": "typing", "chat_id": a.chat_id(user1, "General")})
+    frames = []
+    while not frames or frames[-1]["type"] != "typing":
+        frames.append(watcher.recv(10))
+    assert [f for f in frames if f["type"] == "presence" and f["user_id"] == uid1] == []  # still online on B
     tab_b.close()
     assert watcher.recv_type("presence", 10)["status"] == "offline"
 

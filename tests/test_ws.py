@@ -54,7 +54,10 @@ def test_connected_frame_and_log_lines(server, caplog):
         assert sorted(hello["chat_ids"]) == sorted(c["id"] for c in chats)
         assert hello["server_time"].endswith("Z")
         client.close()
-        time.sleep(0.3)
+        deadline = time.monotonic() + 5
+        while not any(r.getMessage().startswith("User 1 disconnected") for r in caplog.records):
+            assert time.monotonic() < deadline, "no disconnect line"
+            time.sleep(0.02)
     lines = [r.getMessage() for r in caplog.records]
     assert f"WebSocket connection attempt with token: {token[:20]}..." in lines
     assert "User 1 connected. Total connections: 1" in lines
@@ -162,8 +165,8 @@ def test_ack_after_commit_and_fan_out(server):
         assert got == ack["message"]
         for key in ("id", "chat_id", "sender_id", "sender_name", "text", "created_at", "client_msg_id"):
             assert key in got
-    tab1.nothing_of("new_message", 0.3)  # the sending tab gets the ack instead
-    u2.nothing_of("new_message", 0.3)    # not a member
+    tab1.nothing_of("new_message")  # the sending tab gets the ack instead
+    u2.nothing_of("new_message")    # not a member (the fan-out was done before the ack)
 
 
 def test_rest_send_fans_out_like_ws(server):
@@ -190,7 +193,7 @@ def test_retry_with_same_client_msg_id_stores_once(server):
     second = sender.recv_type("message_ack")["message"]
     assert first["id"] == second["id"]
     assert receiver.recv_type("new_message")["message"]["id"] == first["id"]
-    receiver.nothing_of("new_message", 0.5)
+    receiver.nothing_of("new_message")
     texts = [m["text"] for m in server.request("GET", f"/api/chats/{general}/messages", admin).json()["messages"]]
     assert texts.count("once") == 1
 
@@ -250,7 +253,7 @@ def test_presence_without_flapping(server):
     assert watcher.recv_type("presence") == {"type": "presence", "user_id": uid1, "status": "online"}
     tab.close()  # a reload: close and reconnect within the grace period
     tab, hello1 = connected(server, user1)
-    watcher.nothing_of("presence", 0.6)
+    watcher.quiet_for("presence", 0.6)  # twice the grace period: "offline" would have come by now
     assert uid1 in connected(server, admin)[1]["online_user_ids"]
     tab.close()
     assert watcher.recv_type("presence", 3) == {"type": "presence", "user_id": uid1, "status": "offline"}
@@ -266,9 +269,9 @@ def test_typing_is_relayed_and_rate_limited(server):
     typing = a.recv_type("typing")
     assert typing["chat_id"] == direct and typing["user_id"] == user_id(server, user1)
     b.send({"type": "typing", "chat_id": direct})
-    a.nothing_of("typing", 0.5)
-    b.nothing_of("typing", 0.1)
-    c.nothing_of("typing", 0.1)
+    a.nothing_of("typing", after=b)  # b's second frame was handled before b's pong
+    b.nothing_of("typing")
+    c.nothing_of("typing")
     c.send({"type": "typing", "chat_id": direct})
     assert c.recv_type("error")["code"] == "not_a_member"
 
@@ -297,7 +300,7 @@ def test_user_added_while_connected_receives_at_once(server):
     admin, user2 = server.login("admin"), server.login("user2")
     listener, _ = connected(server, user2)
     chat = server.request("POST", "/api/chats", admin, {"type": "group", "title": "Later", "member_ids": []}).json()
-    listener.nothing_of("chat_created", 0.3)
+    listener.nothing_of("chat_created")  # published before the REST answer
     server.request("POST", f"/api/chats/{chat['id']}/members", admin, {"user_ids": [user_id(server, user2)]})
     added = listener.recv_type("member_added")
     assert added["chat_id"] == chat["id"]
@@ -314,7 +317,7 @@ def test_user_added_while_connected_receives_at_once(server):
     server.request("DELETE", f"/api/chats/{created['id']}/members/{user_id(server, user2)}", user1)
     assert listener.recv_type("member_removed")["chat_id"] == created["id"]
     server.request("POST", f"/api/chats/{created['id']}/messages", user1, {"text": "after leaving"})
-    listener.nothing_of("new_message", 0.5)
+    listener.nothing_of("new_message")
 
 
 def test_catch_up_after_disconnect(server):
