@@ -102,3 +102,46 @@ def test_a_wide_own_message_keeps_its_actions_on_a_phone_screen(ui_server, new_p
     mine.locator("[data-testid=reply-message]").click()
     expect(page.locator(".reply-bar")).to_contain_text("A long message from my phone")
     assert_no_console_errors(page)
+
+
+COLOUR_EMOJI = {"Apple Color Emoji", "Segoe UI Emoji", "Noto Color Emoji", "Twemoji Mozilla"}  # macOS, Windows,
+# Linux/Android/ChromeOS, Firefox's own; this machine has the third (Debian's fonts-noto-color-emoji)
+
+
+def drawn_with(page, selector):
+    """The fonts Chromium drew each element's text with (DevTools' "Rendered Fonts"): [{family: glyphs}]."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": selector})["nodeIds"]
+    return [{font["familyName"]: font["glyphCount"] for font in cdp.send("CSS.getPlatformFontsForNode",
+                                                                           {"nodeId": node})["fonts"]}
+            for node in nodes]
+
+
+def test_emoji_are_drawn_in_colour_in_messages_chips_and_the_picker(ui_server, new_page):
+    user1 = ui_server.login("user1")
+    general = ui_server.chat_id(user1, "General")
+    emoji_only = post(ui_server, user1, general, "😂🎉👍😢")["id"]
+    plain = post(ui_server, user1, general, "Q3 2026: #1 © ok")["id"]
+    for emoji in ("😂", "😮", "👍", "❤️"):
+        response = ui_server.request("PUT", f"/api/messages/{emoji_only}/reactions/{emoji}", user1)
+        assert response.status_code == 200, response.text
+    page = log_in(new_page(), ui_server, "user1")
+    open_chat(page, general)
+    expect(page.locator("[data-testid=reaction-chip]")).to_have_count(4)
+    mine = page.locator(f'[data-message-id="{emoji_only}"]')
+    mine.hover()
+    mine.locator("[data-testid=react-message]").click()
+    expect(page.locator("[data-testid=reaction-option]")).to_have_count(8)
+
+    emoji_text = f'[data-message-id="{emoji_only}"] .text'
+    for selector in (emoji_text, ".reaction-chip", ".reaction-option", ".reaction-input"):
+        stack = page.locator(selector).first.evaluate("(node) => getComputedStyle(node).fontFamily")
+        assert COLOUR_EMOJI <= {name.strip().strip('"') for name in stack.split(",")}, (selector, stack)
+    assert drawn_with(page, emoji_text) == [{"Noto Color Emoji": 4}]
+    assert drawn_with(page, ".reaction-emoji") == [{"Noto Color Emoji": 1}] * 4
+    assert drawn_with(page, ".reaction-option") == [{"Noto Color Emoji": 1}] * 8  # 😂 😮 😢 were black and white
+    assert "Noto Color Emoji" not in drawn_with(page, f'[data-message-id="{plain}"] .text')[0]  # digits, #, ©
+    assert_no_console_errors(page)
