@@ -9,6 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser import assert_no_console_errors, log_in, messages, open_chat
+from tests.test_browser_i18n import serious_violations
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
@@ -68,9 +69,12 @@ def test_a_file_cards_name_and_size_are_legible_in_own_and_others_messages(ui_se
         for part in ("file-name", "file-size"):
             measured[side, part] = round(card.locator(f".{part}").evaluate(CONTRAST), 2)
     assert all(ratio >= 4.5 for ratio in measured.values()), measured  # WCAG AA for text
+    assert serious_violations(page) == []
     assert_no_console_errors(page)
 
 
+FADED_IN = ("(node) => new Promise((done) => (function wait() { "
+            "getComputedStyle(node).opacity === '1' ? done() : requestAnimationFrame(wait); })())")
 LABELS = {"en": ["Reply", "React", "Edit", "Delete"], "ru": ["Ответить", "Реакция", "Изменить", "Удалить"]}
 
 
@@ -95,6 +99,8 @@ def test_a_wide_own_message_keeps_its_actions_on_a_phone_screen(ui_server, new_p
         assert box["x"] + box["width"] <= PHONE["width"], (LABELS[lang][index], box)
         assert box["y"] + box["height"] <= PHONE["height"], (LABELS[lang][index], box)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    mine.locator(".message-actions").evaluate(FADED_IN)
+    assert serious_violations(page) == []
     mine.locator("[data-testid=delete-message]").click()  # Playwright checks that the tap lands on the button
     expect(mine.locator("[data-testid=delete-confirm]")).to_be_visible()
     mine.locator("[data-testid=cancel-delete]").click()
