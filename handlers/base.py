@@ -115,6 +115,7 @@ class BaseHandler(tornado.web.RequestHandler):
                        xsrf_token=self.xsrf_token.decode(), current_user=self.current_user,
                        version=self.application.state.version, request=self.request,
                        locale=self.locale.code)
+        i18n.keep_users_choice(self, self.current_user)
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.finish(env.get_template(template).render(**context))
 

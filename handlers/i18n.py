@@ -4,7 +4,8 @@ The catalogs are ``translations/<code>/LC_MESSAGES/messages.mo``, compiled from
 the ``.po`` files by ``make translations`` and committed (so neither the server
 nor the binary needs Babel).  Tornado's ``tornado.locale`` loads them; a
 request's language is, in order: the user's saved locale, the ``cm_locale``
-cookie (the login page's switch), the best ``Accept-Language`` entry (q-values
+cookie (the login page's switch; every page a signed-in user opens keeps it at
+the saved locale, see ``keep_users_choice``), the best ``Accept-Language`` entry (q-values
 honoured, ``ru-RU`` counts as ``ru``), else English.
 """
 import jinja2
@@ -40,6 +41,19 @@ def chosen(handler, user=None):
 def for_request(handler, user=None):
     """The language to answer ``handler``'s request in: ``chosen`` else its ``Accept-Language``."""
     return chosen(handler, user) or handler.get_browser_locale(DEFAULT)
+
+
+def remember(handler, code):
+    """Keep ``code`` in the ``cm_locale`` cookie for a year."""
+    handler.set_cookie(COOKIE, code, expires_days=365, samesite="Lax", secure=handler.request.protocol == "https")
+
+
+def keep_users_choice(handler, user):
+    """Put a signed-in user's saved locale in the cookie too: pages that never look the session up
+    (/diagnostics, error pages) then speak the user's language whatever ``Accept-Language`` says."""
+    code = (user or {}).get("locale")
+    if code in LOCALES and handler.get_cookie(COOKIE) != code:
+        remember(handler, code)
 
 
 def close_reason(message, locale):

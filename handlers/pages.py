@@ -112,8 +112,7 @@ class LoginPage(FormPage):
         """``?lang=ru`` (the page's language links) keeps the choice in the ``cm_locale`` cookie, no script needed."""
         code = self.get_query_argument("lang", None)
         if code in i18n.LOCALES:
-            self.set_cookie(i18n.COOKIE, code, expires_days=365, samesite="Lax",
-                            secure=self.request.protocol == "https")
+            i18n.remember(self, code)
             self.locale = i18n.get(code)
         self.render_form(error=None, username="")
 

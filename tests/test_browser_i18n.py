@@ -236,3 +236,42 @@ def test_russian_screenshots(ui_server, page_in, tmp_path):
     expect(page.locator("[data-testid=verdict-title]")).to_have_text("Всё работает.")
     screenshot(page, "diagnostics-ru.png", tmp_path, full_page=True)
     assert_no_console_errors(page)
+
+
+def expect_page_in(page, lang, heading):
+    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("h1")).to_have_text(heading)
+
+
+DIAGNOSTICS = {"en": "Connection diagnostics", "ru": "Диагностика соединения"}
+NO_PAGE = {"en": "There is no page at this address.", "ru": "По этому адресу нет страницы."}
+
+
+def expect_diagnostics_and_404_in(page, server, lang):
+    page.goto(server.url + "/diagnostics")
+    expect_page_in(page, lang, DIAGNOSTICS[lang])
+    assert page.goto(server.url + "/no/such/page").status == 404
+    expect_page_in(page, lang, NO_PAGE[lang])
+
+
+def test_the_language_chosen_in_the_menu_holds_on_diagnostics_and_error_pages(ui_server, page_in):
+    """An English browser (Accept-Language: en-US) whose user chose Russian: the pages that do not look
+    the session up (/diagnostics, error pages) speak Russian too; signed-out visitors keep their own."""
+    page = log_in(page_in("en"), ui_server, "user1")
+    page.locator("[data-testid=language]").select_option("ru")
+    expect(page.locator("#me-status")).to_have_text("В сети")
+    expect_diagnostics_and_404_in(page, ui_server, "ru")
+    assert serious_violations(page) == []  # the Russian 404 page
+
+    ui_server.request("PATCH", "/api/me", ui_server.login("user2"), {"locale": "ru"})  # chosen on another device
+    elsewhere = log_in(page_in("en"), ui_server, "user2")
+    expect(elsewhere.locator("#me-status")).to_have_text("В сети")
+    expect_diagnostics_and_404_in(elsewhere, ui_server, "ru")
+
+    expect_diagnostics_and_404_in(page_in("en"), ui_server, "en")  # signed out: Accept-Language
+    expect_diagnostics_and_404_in(page_in("ru"), ui_server, "ru")
+    visitor = page_in("en")
+    visitor.goto(ui_server.url + "/login?lang=ru")  # the login page's link: the cm_locale cookie
+    expect_diagnostics_and_404_in(visitor, ui_server, "ru")
+    for tab in (page, elsewhere, visitor):  # the browser notes each 404 it loads; nothing else went wrong
+        assert all("status of 404" in error for error in tab.console_errors), tab.console_errors
