@@ -140,6 +140,7 @@ class BaseHandler(tornado.web.RequestHandler):
                                 self.request.headers.get("User-Agent", ""), self.config["refresh_token_ttl"])
         if set_cookie:
             self.set_session_cookie(session["session_id"], session["refresh_token"])
+            i18n.keep_users_choice(self, candidate)  # a first page that never looks the session up
         return self.token_payload(session)
 
     def token_payload(self, session):

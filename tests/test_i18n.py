@@ -87,6 +87,17 @@ def test_saved_locale_beats_cookie_and_header(server):
     assert error["message"] == "Chat 999999 does not exist"
 
 
+def test_signing_in_on_the_form_brings_the_saved_language_to_pages_that_never_read_the_session(server):
+    """A fresh English browser whose user chose Russian elsewhere: the form login sets the cookie, so a
+    ``next=/diagnostics`` landing (a page that never looks the session up) is Russian at once."""
+    server.request("PATCH", "/api/me", server.login("user1"), {"locale": "ru"})
+    login_page(server, EN)  # the form's _xsrf cookie
+    form = {"username": "user1", "password": "user1pass", "_xsrf": server.http.cookies.get("_xsrf"),
+            "next": "/diagnostics"}
+    signed_in = server.http.post(server.url + "/login", data=form, headers={"Accept-Language": EN}, timeout=15)
+    assert signed_in.url.endswith("/diagnostics") and page_language(signed_in) == "ru"
+
+
 @pytest.mark.parametrize("body, code", [
     ({"locale": "de"}, "invalid_field"),
     ({"locale": "RU"}, "invalid_field"),
