@@ -104,6 +104,23 @@ def test_systemd_unit_starts_without_demo_accounts(tmp_path):
         server.stop()
 
 
+def test_systemd_unit_documentation_is_installed_by_the_install_steps():
+    """Every Documentation=file:// of the unit is a file of this repository that the unit's own install
+    comment and docs/deployment.md's systemd steps install."""
+    unit_text = read(UNIT)
+    documents = [value for section, key, value in unit_entries(unit_text) if key == "Documentation"]
+    paths = [uri[len("file://"):] for document in documents for uri in document.split()]
+    assert paths and all(path.startswith("/") for path in paths), documents
+    guide = read(os.path.join(ROOT, "docs", "deployment.md"))
+    systemd_steps = guide[guide.index("## systemd"):guide.index("## Container")]
+    for steps in (unit_text, systemd_steps):
+        installed = dict((target, source) for source, target in
+                         re.findall(r"install (?:-D )?-m 644 (\S+) (\S+)", steps))
+        for path in paths:
+            assert path in installed, f"nothing installs {path}"
+            assert os.path.isfile(os.path.join(ROOT, installed[path])), installed[path]
+
+
 # --- Dockerfile (not built here: no container daemon) ---------------------------------------------
 
 def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck():
