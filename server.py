@@ -23,7 +23,6 @@ import signal
 import socket
 import sys
 
-import tornado.httpserver
 import tornado.netutil
 
 logger = logging.getLogger("messenger")
@@ -50,7 +49,8 @@ SETTINGS = [
     ("log_level", "CM_LOG_LEVEL", "INFO", str, "DEBUG, INFO, WARNING or ERROR"),
     ("demo_data", "CM_DEMO_DATA", True, _bool, "create demo accounts and chats in a brand-new database"),
     ("allow_demo_on_public", "CM_ALLOW_DEMO_ON_PUBLIC", False, _bool,
-     "start even when bound beyond loopback while demo passwords still work"),
+     "let the published demo passwords work from other machines: start on a public address or behind a "
+     "proxy (--trust-proxy-headers) with them, and accept them in forwarded requests"),
     ("allowed_origins", "CM_ALLOWED_ORIGINS", "", _list,
      "extra WebSocket origins allowed besides the server's own (comma separated, e.g. https://chat.example.com)"),
     ("access_token_ttl", "CM_ACCESS_TOKEN_TTL", 900, int, "access token lifetime, seconds"),
@@ -70,6 +70,9 @@ SETTINGS = [
     ("ws_auth_timeout", "CM_WS_AUTH_TIMEOUT", 5.0, float,
      "seconds a WebSocket without a token may take to send its auth frame before 1008"),
     ("ws_max_frame_bytes", "CM_WS_MAX_FRAME_BYTES", 64 * 1024, int, "largest incoming frame; bigger closes with 1009"),
+    ("http_timeout", "CM_HTTP_TIMEOUT", 30.0, float,
+     "seconds a client may take to send a request's headers, or pause while sending its body; "
+     "an idle kept-alive connection closes after it too"),
     ("max_body_bytes", "CM_MAX_BODY_BYTES", 1024 * 1024, int, "largest JSON request body; bigger gets 413"),
     ("orphan_upload_grace", "CM_ORPHAN_UPLOAD_GRACE", 86400, int,
      "seconds an uploaded file may stay unattached to any message before it is deleted"),
@@ -98,16 +101,19 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def settings_parser(**kwargs):
-    """An argument parser holding every setting as a ``--flag``."""
+def settings_parser(listed=None, **kwargs):
+    """An argument parser holding every setting as a ``--flag``; ``--help`` lists those named in ``listed``
+    (all by default), the others are taken but not listed."""
     parser = argparse.ArgumentParser(**kwargs)
     for name, var, default, kind, help_text in SETTINGS:
         flag = "--" + name.replace("_", "-")
+        shown = f"{help_text} (env {var}, default {default if kind is _bool else repr(default)})"
+        if listed is not None and name not in listed:
+            shown = argparse.SUPPRESS
         if kind is _bool:
-            parser.add_argument(flag, dest=name, default=None, nargs="?", const="true",
-                                help=f"{help_text} (env {var}, default {default})")
+            parser.add_argument(flag, dest=name, default=None, nargs="?", const="true", help=shown)
         else:
-            parser.add_argument(flag, dest=name, default=None, help=f"{help_text} (env {var}, default {default!r})")
+            parser.add_argument(flag, dest=name, default=None, help=shown)
     return parser
 
 
@@ -117,9 +123,11 @@ def parse_config(argv=None, env=None, parser=None):
     ``parser`` (from ``settings_parser``) may carry a subcommand's own arguments;
     their values join the dict under their names.
     """
+    from handlers.bundle import program_name
+
     env = os.environ if env is None else env
     if parser is None:
-        parser = settings_parser(description="Corporate Messenger server",
+        parser = settings_parser(prog=program_name(), description="Corporate Messenger server",
                                  epilog="commands: doctor, create-user, set-password, migrate, backup "
                                         "(COMMAND --help for each)")
         parser.add_argument("--version", action=_VersionAction)
@@ -176,18 +184,28 @@ def prepare_database(config):
 
 
 def check_demo_exposure(config):
-    """Refuse to serve working demo passwords on a non-loopback address unless told to."""
+    """Refuse to serve working demo passwords to other machines unless told to: on a non-loopback
+    address, or behind a proxy (``--trust-proxy-headers``), which makes a loopback address public.
+
+    Requests forwarded by a proxy the server does not trust are refused those passwords at login
+    (``BaseHandler.check_demo_password``)."""
     from models import demo
     from models.db import db
 
-    if _is_loopback(config["host"]) or config["allow_demo_on_public"]:
+    if config["allow_demo_on_public"]:
+        return
+    if not _is_loopback(config["host"]):
+        refusal = f"Refusing to listen on {config['host']}"
+    elif config["trust_proxy_headers"]:
+        refusal = "Refusing to start behind a proxy (--trust-proxy-headers)"
+    else:
         return
     with db.connection_context():
         live = demo.demo_passwords_live()
     if live:
-        raise SystemExit(f"Refusing to listen on {config['host']}: demo accounts {', '.join(live)} still have "
-                         "their published passwords. Change them, start with --demo-data false on a new "
-                         "database, or pass --allow-demo-on-public.")
+        raise SystemExit(f"{refusal}: demo accounts {', '.join(live)} still have their published passwords. "
+                         "Change them (set-password), start with --demo-data false on a new database, "
+                         "or pass --allow-demo-on-public.")
 
 
 def _is_loopback(host):
@@ -202,13 +220,14 @@ def _is_loopback(host):
 async def start(config, sockets=None):
     """Build the app and start listening; returns (http_server, app, port)."""
     from handlers.app import make_app
+    from handlers.slow_clients import HTTPServer
 
     app = make_app(config)
     app.state.bus.start()
     app.state.sweeper.start()
     # Bodies Tornado buffers itself (none expected); API handlers and the login/logout forms stream theirs.
-    server = tornado.httpserver.HTTPServer(app, xheaders=config["trust_proxy_headers"],
-                                           max_body_size=config["max_body_bytes"])
+    server = HTTPServer(app, timeout=config["http_timeout"], xheaders=config["trust_proxy_headers"],
+                        max_body_size=config["max_body_bytes"])
     if sockets is None:
         sockets = tornado.netutil.bind_sockets(config["port"], config["host"], family=socket.AF_INET
                                                if ":" not in config["host"] else socket.AF_UNSPEC)

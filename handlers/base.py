@@ -1,5 +1,6 @@
 """Base handlers: JSON bodies with a size limit, bearer auth, one error path, Jinja rendering."""
 import http.client
+import ipaddress
 import logging
 from urllib.parse import urlsplit
 
@@ -8,7 +9,7 @@ import tornado.web
 
 from handlers import csp, i18n, xsrf
 from handlers.body import StreamedBody
-from models import users
+from models import demo, users
 from models.clock import parse_iso
 from models.db import DatabaseUnavailable, db_call, run_blocking, unavailable_error
 from models.errors import AppError, bad_request
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 SESSION_COOKIE = "cm_session"
 NO_PAGE = N_("There is no page at this address.")
 MAX_PATH_ID_DIGITS = 19  # more digits than any 64-bit id: not found, whatever the value
+PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
 
 def error_body(exc, status=500, locale=None):
@@ -44,6 +46,17 @@ def _status_code_name(status):
     return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
             405: "method_not_allowed", 413: "body_too_large", 429: "rate_limited",
             503: "unavailable"}.get(status, "internal_error")
+
+
+def direct_from_loopback(request):
+    """The request comes from this machine and not through a proxy (it carries no forwarding header),
+    even a proxy that connects from 127.0.0.1."""
+    if any(name in request.headers for name in PROXY_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote_ip).is_loopback
+    except ValueError:
+        return False
 
 
 def bearer_token(request):
@@ -135,6 +148,7 @@ class BaseHandler(tornado.web.RequestHandler):
             raise AppError(401, "invalid_credentials", N_("Wrong username or password"))
         if not candidate["is_active"]:
             raise AppError(401, "user_deactivated", users.DEACTIVATED)
+        self.check_demo_password(candidate["username"], password)
         await self.state.throttle.succeeded(username)
         session = await db_call(users.open_session, candidate["id"],
                                 self.request.headers.get("User-Agent", ""), self.config["refresh_token_ttl"])
@@ -142,6 +156,18 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_session_cookie(session["session_id"], session["refresh_token"])
             i18n.keep_users_choice(self, candidate)  # a first page that never looks the session up
         return self.token_payload(session)
+
+    def check_demo_password(self, username, password):
+        """A published demo password signs in only from this machine, not through a proxy or from
+        elsewhere, unless ``--allow-demo-on-public`` says otherwise."""
+        if self.config["allow_demo_on_public"] or direct_from_loopback(self.request):
+            return
+        if demo.is_published_password(username, password):
+            logger.warning("Refused the published demo password of %r from %s", username, self.request.remote_ip)
+            raise AppError(403, "demo_password_refused",
+                           N_("%(username)s still has the published demo password, which works only on the "
+                              "server's own machine: set a new one there (set-password or the admin page)",
+                              username=username))
 
     def token_payload(self, session):
         ttl = self.config["access_token_ttl"]

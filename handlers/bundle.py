@@ -39,6 +39,12 @@ def git_describe(folder):
     return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unknown"
 
 
+def program_name():
+    """The command that started this program, for help texts: the binary's file name, else ``python server.py``."""
+    name = os.path.basename(sys.argv[0])
+    return name if FROZEN else f"python {name}"
+
+
 def version_line():
     kind = "binary" if FROZEN else "source"
     return f"corporate-messenger {VERSION} (commit {build_commit()}, {kind})"

@@ -14,6 +14,7 @@ unknown user), 2 not possible here (backup on PostgreSQL).
 import getpass
 import sys
 
+from handlers.bundle import program_name
 from models import migrations, users
 from models.backup import BackupError, backup_sqlite, pg_dump_advice, sqlite_path
 from models.db import DatabaseUnavailable, close_db, init_db, run_in_transaction
@@ -80,11 +81,16 @@ def backup(config):
 
 
 def _parser(name, settings_parser):
+    """The command's own arguments and, listed in ``--help``, the two settings that say where the database is;
+    every other server setting is taken too, unlisted."""
     arguments, purpose = COMMANDS[name]
-    parser = settings_parser(prog=f"corporate-messenger {name}", description=purpose.capitalize() + ".",
-                             usage=f"%(prog)s {arguments} [--data-dir DIR | --database-url URL] [server settings]")
+    program = program_name()
+    parser = settings_parser(listed=("data_dir", "database_url"), prog=f"{program} {name}",
+                             description=purpose.capitalize() + ".",
+                             usage=f"%(prog)s {arguments} [--data-dir DIR | --database-url URL] [server settings]",
+                             epilog=f"Any other setting of the server is taken as well (see {program} --help).")
     if name in ("create-user", "set-password"):
-        parser.add_argument("username")
+        parser.add_argument("username", metavar="NAME", help="the account's username")
     if name == "create-user":
         parser.add_argument("--admin", action="store_true", help="make the account an administrator")
         parser.add_argument("--display-name", help="the name others see (default: the username)")

@@ -33,7 +33,7 @@ from tornado.simple_httpclient import HTTPStreamClosedError, HTTPTimeoutError
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
 from handlers import i18n
-from handlers.bundle import resource
+from handlers.bundle import program_name, resource
 from handlers.redact import preview
 from models.i18n import N_, NP_, render
 
@@ -250,8 +250,8 @@ class Doctor:
                               N_("Pass --user NAME (the password is asked for), or --token TOKEN."))
             if self.password is None:
                 return failed(N_("no password for %(user)s", user=self.username),
-                              N_("No password was given and none can be asked for (no terminal)."),
-                              N_("Pass --password, or set CM_DOCTOR_PASSWORD."))
+                              N_("No password was given: none on stdin, and no terminal to ask at."),
+                              N_("Pipe it in (the first line of stdin), set CM_DOCTOR_PASSWORD, or pass --password."))
             status, body, _ = await self.request("POST", "/api/auth/login",
                                                  {"username": self.username, "password": self.password})
             if status != 200:
@@ -485,10 +485,10 @@ class Doctor:
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python server.py doctor",
+    parser = argparse.ArgumentParser(prog=f"{program_name()} doctor",
                                      description="Check a running Corporate Messenger server like /diagnostics does.")
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the server's address (default %(default)s)")
-    parser.add_argument("--user", help="log in as this user (the password is asked for)")
+    parser.add_argument("--user", help="log in as this user (the password is asked for, or read from stdin)")
     parser.add_argument("--password", help="the password (visible to other local users; prefer the prompt or "
                                            "CM_DOCTOR_PASSWORD)")
     parser.add_argument("--token", help="use this access token instead of logging in")
@@ -498,15 +498,19 @@ def parse_args(argv):
 
 
 def ask_password(args, locale):
+    """``--password``, else ``CM_DOCTOR_PASSWORD``, else a prompt at a terminal, else the first line of stdin
+    (as ``create-user`` reads it)."""
     if args.token or not args.user:
         return None
     password = args.password or os.environ.get("CM_DOCTOR_PASSWORD")
-    if password is None and sys.stdin is not None and sys.stdin.isatty():
-        try:
-            password = getpass.getpass(render(N_("Password for %(user)s: ", user=args.user), locale))
-        except (EOFError, KeyboardInterrupt):
-            return None
-    return password
+    if password is not None or sys.stdin is None:
+        return password
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n") or None
+    try:
+        return getpass.getpass(render(N_("Password for %(user)s: ", user=args.user), locale))
+    except (EOFError, KeyboardInterrupt):
+        return None
 
 
 def main(argv=None):

@@ -13,18 +13,16 @@ even when the proxy connects from 127.0.0.1.  Everyone else gets the same 404
 as an unknown page.
 """
 import hmac
-import ipaddress
 
 import tornado.web
 from prometheus_client import CollectorRegistry, GCCollector, Histogram, PlatformCollector, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 
-from handlers.base import NO_PAGE, BaseHandler
+from handlers.base import NO_PAGE, BaseHandler, direct_from_loopback
 from handlers.bundle import build_commit
 from models.db import error_count
 
-PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -108,7 +106,7 @@ class MetricsHandler(BaseHandler):
     quiet_access_log = True  # scraped every few seconds; see log_request in handlers/app.py
 
     def get(self):
-        if not (self._has_token() or self._direct_from_loopback()):
+        if not (self._has_token() or direct_from_loopback(self.request)):
             raise tornado.web.HTTPError(404, NO_PAGE)
         encode, content_type = choose_encoder(self.request.headers.get("Accept"))  # text or OpenMetrics
         self.set_header("Content-Type", content_type)
@@ -120,11 +118,3 @@ class MetricsHandler(BaseHandler):
         scheme, _, given = self.request.headers.get("Authorization", "").partition(" ")
         return bool(expected) and scheme.lower() == "bearer" and \
             hmac.compare_digest(given.strip().encode(), expected.encode())
-
-    def _direct_from_loopback(self):
-        if any(name in self.request.headers for name in PROXY_HEADERS):
-            return False
-        try:
-            return ipaddress.ip_address(self.request.remote_ip).is_loopback
-        except ValueError:
-            return False

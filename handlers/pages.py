@@ -16,7 +16,7 @@ from handlers.bundle import resource
 from handlers.realtime import events
 from models import chats, messages, users
 from models.db import DatabaseUnavailable, db_call
-from models.errors import AppError
+from models.errors import AppError, bad_request
 from models.i18n import N_, render
 
 logger = logging.getLogger(__name__)
@@ -80,8 +80,11 @@ class FormPage(StreamedBody, PageHandler):
     def read_form(self):
         """Parse the streamed form into the request's arguments, then check its XSRF token."""
         request = self.request
-        tornado.httputil.parse_body_arguments(request.headers.get("Content-Type", ""), self.body_bytes(),
-                                              request.body_arguments, request.files, request.headers)
+        try:
+            tornado.httputil.parse_body_arguments(request.headers.get("Content-Type", ""), self.body_bytes(),
+                                                  request.body_arguments, request.files, request.headers)
+        except tornado.httputil.HTTPInputError:
+            raise bad_request("invalid_form", N_("The form data could not be read: send the form again"))
         for name, values in request.body_arguments.items():
             request.arguments.setdefault(name, []).extend(values)
         BaseHandler.check_xsrf_cookie(self)

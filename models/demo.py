@@ -21,6 +21,11 @@ def seed_if_empty(password_hashes):
     return True
 
 
+def is_published_password(username, password):
+    """True when ``password`` is the published demo password of the account ``username``."""
+    return any(username == name and password == published for name, published, _, _ in DEMO_ACCOUNTS)
+
+
 def demo_passwords_live():
     """Usernames whose demo password still works (refused on a public address)."""
     return [name for name, password, _, _ in DEMO_ACCOUNTS if users.demo_password_in_use(name, password)]

@@ -114,7 +114,8 @@ def find_login_candidate(username):
     user = User.get_or_none(User.username == username)
     if user is None:
         return None
-    return {"id": user.id, "password_hash": user.password_hash, "is_active": user.is_active, "locale": user.locale}
+    return {"id": user.id, "username": user.username, "password_hash": user.password_hash,
+            "is_active": user.is_active, "locale": user.locale}
 
 
 def create_user(username, password_hash, display_name=None, is_admin=False):

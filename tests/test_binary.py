@@ -61,3 +61,11 @@ def test_doctor_and_help_are_inside(built_binary):
 def test_one_file_under_60_mib(built_binary):
     assert os.path.getsize(built_binary) < MAX_SIZE
     assert os.access(built_binary, os.X_OK)
+
+
+def test_docs_state_the_size_of_the_binary(built_binary):
+    size = os.path.getsize(built_binary) / 2 ** 20
+    for doc in ("README.md", os.path.join("docs", "deployment.md")):
+        with open(os.path.join(ROOT, doc), encoding="utf-8") as f:
+            stated = re.findall(r"dist/corporate-messenger\W{0,5}\(about (\d+) MiB\)", f.read())
+        assert stated and all(abs(int(n) - size) < 1.5 for n in stated), f"{doc} says {stated} MiB, it is {size:.1f}"

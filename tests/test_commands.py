@@ -1,5 +1,6 @@
 """Operator commands as processes: create-user, set-password, migrate, backup (and restoring a backup)."""
 import os
+import re
 import shlex
 import shutil
 import sqlite3
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import reset_pg_schema
-from tests.harness import SubprocessServer, config_argv, run_server_command
+from tests.harness import SERVER_BINARY, SubprocessServer, config_argv, run_server_command
 
 pytestmark = pytest.mark.subprocess
 
@@ -44,6 +45,17 @@ def test_accounts_from_the_command_line(database_url, tmp_path, spawn):
     server.login("carol", "carol-pass-2")
     unknown = run_server_command("set-password", "nobody", *where, stdin_text="whatever-1\n")
     assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
+
+
+def test_command_help_lists_its_own_options_and_takes_the_others(tmp_path):
+    helped = run_server_command("create-user", "--help")
+    program = "corporate-messenger" if SERVER_BINARY else "python server.py"
+    assert helped.returncode == 0 and helped.stdout.startswith(f"usage: {program} create-user NAME "), helped.stdout
+    listed = set(re.findall(r"(?m)^ {2}(?:-\w, )?(--[\w-]+)", helped.stdout))
+    assert listed == {"--help", "--data-dir", "--database-url", "--admin", "--display-name"}, listed
+    made = run_server_command("create-user", "erin", "--data-dir", tmp_path / "data", "--log-level", "DEBUG",
+                              "--db-pool-size", "2", stdin_text="erin-pass-1\n")  # unlisted settings still work
+    assert made.returncode == 0, made.stderr
 
 
 def test_migrate_applies_pending_migrations_once(database_url, tmp_path):

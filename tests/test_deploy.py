@@ -84,6 +84,43 @@ def test_systemd_unit_is_hardened_and_starts_the_binary_with_real_flags(tmp_path
     assert exposure and float(exposure.group(1)) <= 2.0, security.stdout[-500:]
 
 
+def unit_command():
+    service = {key: value for section, key, value in unit_entries(read(UNIT)) if section == "Service"}
+    return shlex.split(service["ExecStart"])
+
+
+def test_systemd_unit_starts_without_demo_accounts(tmp_path):
+    """The unit's own command line (behind nginx, so --trust-proxy-headers) starts on a new database, and
+    none of the demo accounts, whose passwords are published, exists."""
+    args = unit_command()[1:]
+    args[args.index("--port") + 1] = "0"
+    args[args.index("--data-dir") + 1] = str(tmp_path / "data")
+    server = SubprocessServer([*args, "--secret-key", "s" * 40], log_path=str(tmp_path / "server.log"))
+    try:
+        for name, password in (("admin", "admin123"), ("user1", "user1pass"), ("user2", "user2pass")):
+            r = server.request("POST", "/api/auth/login", json_body={"username": name, "password": password})
+            assert r.status_code == 401, (name, r.text)
+    finally:
+        server.stop()
+
+
+def test_systemd_unit_documentation_is_installed_by_the_install_steps():
+    """Every Documentation=file:// of the unit is a file of this repository that the unit's own install
+    comment and docs/deployment.md's systemd steps install."""
+    unit_text = read(UNIT)
+    documents = [value for section, key, value in unit_entries(unit_text) if key == "Documentation"]
+    paths = [uri[len("file://"):] for document in documents for uri in document.split()]
+    assert paths and all(path.startswith("/") for path in paths), documents
+    guide = read(os.path.join(ROOT, "docs", "deployment.md"))
+    systemd_steps = guide[guide.index("## systemd"):guide.index("## Container")]
+    for steps in (unit_text, systemd_steps):
+        installed = dict((target, source) for source, target in
+                         re.findall(r"install (?:-D )?-m 644 (\S+) (\S+)", steps))
+        for path in paths:
+            assert path in installed, f"nothing installs {path}"
+            assert os.path.isfile(os.path.join(ROOT, installed[path])), installed[path]
+
+
 # --- Dockerfile (not built here: no container daemon) ---------------------------------------------
 
 def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck():
@@ -169,7 +206,9 @@ def nginx_path():
 def test_nginx_site_in_front_of_two_binaries_on_one_postgresql(built_binary, nginx_path, pg_database, browser,
                                                               tmp_path):
     reset_pg_schema(pg_database)
-    argv = config_argv(tmp_path / "data", pg_database, trust_proxy_headers="true", metrics_token=METRICS_TOKEN)
+    # The demo accounts, through a proxy, only because this test says so (the unit starts without them)
+    argv = config_argv(tmp_path / "data", pg_database, trust_proxy_headers="true", metrics_token=METRICS_TOKEN,
+                       allow_demo_on_public="true")
     backends = []
     nginx = None
     try:
@@ -244,3 +283,33 @@ def test_nginx_site_in_front_of_two_binaries_on_one_postgresql(built_binary, ngi
             nginx.wait(10)
         for server in backends:
             server.stop()
+
+
+def test_nginx_in_front_of_a_server_that_does_not_trust_it_passes_no_demo_password(nginx_path, tmp_path):
+    """A server on loopback with demo data but without --trust-proxy-headers, behind deploy/nginx.conf: nginx
+    forwards everyone from 127.0.0.1, yet the demo passwords work only on the machine itself."""
+    argv = config_argv(tmp_path / "data", "sqlite:///" + str(tmp_path / "demo.db"))
+    backend = SubprocessServer(argv, log_path=str(tmp_path / "server.log"))
+    nginx = None
+    try:
+        https_port = free_port()
+        options, cert = nginx_for_test(tmp_path, [backend.port], https_port, free_port())
+        nginx = subprocess.Popen([nginx_path, *options, "-g", "daemon off;"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        wait_for_port(https_port, nginx)
+
+        def login_through_nginx(password):
+            return requests.post(f"https://127.0.0.1:{https_port}/api/auth/login", verify=cert, timeout=10,
+                                 json={"username": "admin", "password": password})
+
+        refused = login_through_nginx("admin123")
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "demo_password_refused"
+        assert backend.login("admin")  # on the machine itself
+        changed = run_server_command("set-password", "admin", *argv, stdin_text="a-new-password\n")
+        assert changed.returncode == 0, changed.stderr
+        assert login_through_nginx("a-new-password").status_code == 200
+    finally:
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(10)
+        backend.stop()

@@ -7,18 +7,18 @@ import subprocess
 import pytest
 
 from handlers import doctor
-from tests.harness import ROOT, server_command
+from tests.harness import ROOT, SERVER_BINARY, run_server_command, server_command
 
 pytestmark = pytest.mark.subprocess  # the doctor is a process: CI runs it from the binary too
 
 WHOLE_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{18}")  # longer than the 20 characters logs may show
 
 
-def run_doctor(*args, env_extra=None):
+def run_doctor(*args, env_extra=None, stdin_text=""):
     env = {k: v for k, v in os.environ.items() if k not in ("CM_DOCTOR_PASSWORD", *doctor.LOCALE_VARIABLES)}
     env.update({"LANG": "C.UTF-8", **(env_extra or {})})  # English unless a test asks otherwise
     proc = subprocess.run([*server_command(), "doctor", *args], cwd=ROOT, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90)
+                          input=stdin_text, capture_output=True, text=True, timeout=90)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -76,6 +76,21 @@ def test_doctor_password_from_environment_for_a_normal_user(ui_server):
     assert "connected as user1" in out
     assert "Server:" not in out  # server facts are for administrators only
     assert "user1pass" not in out
+
+
+def test_doctor_reads_a_piped_password_like_create_user(ui_server):
+    code, out = run_doctor("--url", ui_server.url, "--user", "user1", stdin_text="user1pass\n")
+    assert code == 0, out
+    assert "connected as user1" in out and "user1pass" not in out
+    code, out = run_doctor("--url", ui_server.url, "--user", "user1", stdin_text="")
+    assert code == 1 and "FAIL  3. Login token: no password for user1" in out, out
+    assert "Pipe it in (the first line of stdin)" in out
+
+
+def test_doctor_help_names_the_program_as_it_was_started():
+    helped = run_server_command("doctor", "--help")
+    program = "corporate-messenger" if SERVER_BINARY else "python server.py"
+    assert helped.returncode == 0 and helped.stdout.startswith(f"usage: {program} doctor "), helped.stdout
 
 
 def test_doctor_fails_clearly_against_a_stopped_server():

@@ -1,4 +1,5 @@
 """Logging in safely: one username form for throttle and lookup, same-site `next`, XSRF bound to the session."""
+import logging
 import re
 
 import requests
@@ -114,3 +115,66 @@ def test_odd_usernames_are_refused_plainly(server):
     for username in ["x" * 10_000, "\x00user1", "user1\u202e", "\u00fc" * 40, "user1\x00"]:
         r = server.request("POST", "/api/auth/login", json_body={"username": username, "password": "user1pass"})
         assert_error(r, 401, "invalid_credentials")
+
+
+MALFORMED_FORMS = [
+    ("multipart/form-data; boundary=xyz", b"garbage \x00\xff no parts at all"),
+    ("multipart/form-data; boundary=xyz", b"--xyz\r\nno headers here--xyz--\r\n"),
+    ("multipart/form-data", b"--xyz\r\n\r\n--xyz--\r\n"),  # no boundary given
+    ("multipart/form-data-ish; boundary=xyz", b"--xyz--\r\n"),
+]
+
+
+def test_malformed_form_bodies_get_a_plain_400_without_a_traceback(server, caplog):
+    """Garbage multipart bodies on the form pages, signed in or not: 400 (JSON when asked for), no traceback."""
+    with caplog.at_level(logging.WARNING):
+        for path in ("/login", "/logout"):
+            for content_type, body in MALFORMED_FORMS:
+                headers = {"Content-Type": content_type}
+                r = requests.post(server.url + path, data=body, headers=headers, allow_redirects=False, timeout=15)
+                assert r.status_code == 400, (path, content_type, r.status_code)
+                assert r.headers["Content-Type"].startswith("text/html") and "<html" in r.text.lower()
+                r = requests.post(server.url + path, data=body, headers={**headers, "Accept": "application/json"},
+                                  allow_redirects=False, timeout=15)
+                assert_error(r, 400, "invalid_form")
+    assert not [r for r in caplog.records if r.exc_info], "a malformed form was logged with a traceback"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    assert form_login(server, requests.Session(), "user1", "user1pass").status_code == 302  # well-formed still works
+
+
+FORWARDED = [{"X-Forwarded-For": "203.0.113.7"}, {"X-Real-IP": "203.0.113.7"}, {"Forwarded": "for=203.0.113.7"},
+             {"X-Forwarded-For": "127.0.0.1"}]  # a proxy on this machine forwards every client the same way
+
+
+def test_demo_passwords_work_only_from_this_machine(server_factory):
+    """Through a proxy (trusted or not) a demo account's published password is refused; a changed one works."""
+    server = server_factory()
+    for headers in FORWARDED:
+        r = server.request("POST", "/api/auth/login", json_body={"username": "admin", "password": "admin123"},
+                           headers=dict(headers))
+        assert_error(r, 403, "demo_password_refused")
+        r = form_login(server, requests.Session(), "user1", "user1pass", Accept="application/json", **headers)
+        assert_error(r, 403, "demo_password_refused")
+    page = form_login(server, requests.Session(), "user1", "user1pass", **FORWARDED[0])
+    assert page.status_code == 403 and "demo password" in page.text and "cm_session" not in page.cookies
+    r = server.request("POST", "/api/auth/login", json_body={"username": "admin", "password": "wrong"},
+                       headers=dict(FORWARDED[0]))
+    assert_error(r, 401, "invalid_credentials")
+    assert server.login("admin")  # on this machine, not forwarded
+
+    admin = server.login("admin")
+    user2 = next(u["id"] for u in server.request("GET", "/api/admin/users", admin).json()["users"] if u["username"] == "user2")
+    assert server.request("POST", f"/api/admin/users/{user2}/password", admin,
+                          json_body={"password": "a-new-password"}).status_code == 200
+    r = server.request("POST", "/api/auth/login", json_body={"username": "user2", "password": "a-new-password"},
+                       headers=dict(FORWARDED[0]))
+    assert r.status_code == 200, r.text
+
+    behind_trusted_proxy = server_factory(trust_proxy_headers="true")
+    r = behind_trusted_proxy.request("POST", "/api/auth/login", headers=dict(FORWARDED[0]),
+                                     json_body={"username": "admin", "password": "admin123"})
+    assert_error(r, 403, "demo_password_refused")
+    allowed = server_factory(allow_demo_on_public="true")
+    r = allowed.request("POST", "/api/auth/login", json_body={"username": "admin", "password": "admin123"},
+                        headers=dict(FORWARDED[0]))
+    assert r.status_code == 200, r.text

@@ -4,7 +4,7 @@ import subprocess
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.harness import ROOT, server_command
+from tests.harness import ROOT, SubprocessServer, server_command
 
 pytestmark = [pytest.mark.slow, pytest.mark.subprocess]
 
@@ -43,6 +43,24 @@ def test_demo_passwords_refused_on_public_address(tmp_path):
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "demo accounts" in result.stderr and "--allow-demo-on-public" in result.stderr
+
+
+def test_demo_passwords_refused_behind_a_trusted_proxy(tmp_path):
+    """On loopback but with --trust-proxy-headers every client is another machine: no start with demo passwords."""
+    settings = ["--port", "0", "--secret-key", "s" * 40, "--trust-proxy-headers"]
+    try:
+        result = subprocess.run([*server_command(), *settings, "--data-dir", str(tmp_path / "demo")], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the server started behind a proxy with the demo passwords working")
+    assert result.returncode != 0
+    assert "behind a proxy" in result.stderr and "demo accounts admin, user1, user2" in result.stderr
+    assert "--allow-demo-on-public" in result.stderr
+    started = SubprocessServer([*settings, "--data-dir", str(tmp_path / "empty"), "--demo-data", "false"])
+    try:
+        assert started.request("GET", "/api/health").status_code == 200
+    finally:
+        started.stop()
 
 
 def test_help_lists_every_setting():
