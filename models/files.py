@@ -119,7 +119,7 @@ def check_quota(uploader_id, length, max_unattached):
     unattached files over ``max_unattached`` bytes."""
     if unattached_bytes(uploader_id) + length > max_unattached:
         raise AppError(429, "upload_quota_exceeded",
-                       N_("Your files not yet sent take more than %(limit)s bytes: send or wait for them first",
+                       N_("Your uploaded files not yet sent would exceed %(limit)s bytes; send them first",
                           limit=max_unattached), limit=max_unattached)
 
 
