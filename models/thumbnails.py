@@ -10,7 +10,6 @@ handed back to the system afterwards (glibc would otherwise keep it).
 """
 import asyncio
 import ctypes
-import ctypes.util
 import io
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,7 +17,7 @@ from PIL import Image
 
 THUMBNAIL_PX = 320
 WORKERS = 2
-REDUCE_BAND_ROWS = 16  # rows of the reduced image made from one band of the full one
+BAND_PIXELS = 1_000_000  # about how many pixels of the full image one band holds (4 MB, copied twice)
 INLINE_IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 ORIENTATION = 0x0112  # the EXIF tag, and how to turn the image upright for each of its values
 TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -29,10 +28,10 @@ _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="thumbnail")
 
 
 def _malloc_trim():
-    """glibc's ``malloc_trim``, or None on a C library without it."""
+    """glibc's ``malloc_trim``, or None on a C library without it (musl, macOS)."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
-    except (OSError, AttributeError, TypeError):
+        return ctypes.CDLL(None).malloc_trim  # the symbols already loaded into the process, libc's among them
+    except (OSError, AttributeError):
         return None
 
 
@@ -40,19 +39,19 @@ _trim = _malloc_trim()
 
 
 async def inspect_image(source, max_pixels):
-    """``(content_type, thumbnail bytes)`` for an image (see :func:`inspect`), decoded on the thumbnail pool."""
-    return await asyncio.get_running_loop().run_in_executor(_pool, _inspect_and_trim, source, max_pixels)
+    """``(content_type, thumbnail bytes)`` for an image (see :func:`read_image`), made on the thumbnail pool."""
+    return await asyncio.get_running_loop().run_in_executor(_pool, _read_and_trim, source, max_pixels)
 
 
-def _inspect_and_trim(source, max_pixels):
+def _read_and_trim(source, max_pixels):
     try:
-        return inspect(source, max_pixels)
+        return read_image(source, max_pixels)
     finally:
         if _trim is not None:
             _trim(0)
 
 
-def inspect(source, max_pixels):
+def read_image(source, max_pixels):
     """``(content_type, thumbnail bytes)`` when ``source`` is a PNG/JPEG/GIF/WebP image, else ``(None, None)``;
     ``(content_type, None)`` for an image that would decode to more than ``max_pixels`` pixels.
 
@@ -78,18 +77,18 @@ def inspect(source, max_pixels):
 
 
 def _reduced(image):
-    """``image`` shrunk by a whole factor to between one and two times the thumbnail size.
+    """``image`` shrunk by a whole factor, its longer side still at least twice the thumbnail's.
 
     Pillow's own reduction of an image with alpha first converts the whole image
     (a second full-size bitmap); here it goes one band of rows at a time.
     """
-    factor = min(image.width, image.height) // (THUMBNAIL_PX * 2)
+    factor = max(image.width, image.height) // (THUMBNAIL_PX * 2)
     if factor < 2 or image.mode not in ("RGBA", "LA"):
         return image  # thumbnail() reduces other modes without a full-size copy
     image.load()
     width, height = -(-image.width // factor), -(-image.height // factor)
     reduced = Image.new(image.mode, (width, height))
-    band = REDUCE_BAND_ROWS * factor
+    band = max(1, BAND_PIXELS // image.width // factor) * factor  # whole rows of the reduced image
     for top in range(0, image.height, band):
         rows = image.crop((0, top, image.width, min(top + band, image.height)))
         reduced.paste(rows.reduce(factor), (0, top // factor))

@@ -357,3 +357,11 @@ def test_thumbnails_of_large_images_within_the_pixel_cap(server_factory):
     got = fetch(server, token, over)
     assert got.headers["Content-Disposition"].startswith("attachment;") and got.headers["Content-Type"] == "image/png"
     assert_error(server.request("GET", f"/api/files/{over['id']}/thumbnail", token), 404, "thumbnail_not_found")
+
+
+def test_thumbnails_of_long_images_with_transparency(server, users):
+    token = users["user1"]
+    strip = upload(server, token, big_png(12000, 400, alpha=True), "panorama.png", "image/png").json()
+    thumb = Image.open(io.BytesIO(server.request("GET", strip["thumbnail_url"], token).content))
+    assert thumb.size == (320, 11) and thumb.mode == "RGBA"
+    assert all(abs(got - want) <= 2 for got, want in zip(thumb.getpixel((160, 5)), (90, 160, 220, 128)))

@@ -37,7 +37,8 @@ def test_huge_images_stay_within_the_memory_budget_and_memory_is_given_back(spaw
     token = server.login("user1")
     assert upload(server, token, big_png(64, 64), "warm-up.png", "image/png").json()["thumbnail_url"]
     for width, height, alpha, thumbnailed in [(7000, 7000, False, False),  # 49 Mpx: kept as a plain file
-                                              (6000, 4000, True, True)]:  # the largest that gets a thumbnail
+                                              (6000, 4000, True, True),  # the largest that gets a thumbnail
+                                              (24000, 1000, True, True)]:  # as large, but long
         resident = memory_mib(pid, "VmRSS")
         reset_peak(pid)
         file = upload(server, token, big_png(width, height, alpha), "huge.png", "image/png").json()
