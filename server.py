@@ -81,7 +81,8 @@ SETTINGS = [
      "uploads a user may make per second on average (0 = unlimited); over it: 429 rate_limited"),
     ("upload_burst", "CM_UPLOAD_BURST", 20, int, "uploads a user may make at once before upload_rate applies"),
     ("thumbnail_max_pixels", "CM_THUMBNAIL_MAX_PIXELS", 24_000_000, int,
-     "largest image, in pixels decoded (JPEG at up to 1/8 scale), that gets a thumbnail; larger ones are kept as files"),
+     "largest image, in pixels decoded (a JPEG at down to 1/8 scale), that gets a thumbnail; larger ones are "
+     "kept as files"),
     ("write_batch_max", "CM_WRITE_BATCH_MAX", 256, int, "most messages committed in one transaction"),
     ("backplane", "CM_BACKPLANE", "auto", str,
      "how processes share events: auto (postgres on PostgreSQL), local (this process only) or postgres"),

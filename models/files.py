@@ -27,7 +27,9 @@ UPLOAD_LOCK_SPACE = 72_003  # first key of the per-uploader advisory locks (Post
 INERT_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "text/plain", "text/csv",
                          "application/pdf", "application/zip", "audio/mpeg", "audio/ogg", "video/mp4",
                          "video/webm"})
-_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}  # controls (C0, DEL, C1), format (bidi, zero-width), separators
+# Unicode categories dropped from file names: controls (C0, DEL, C1), format characters (bidi overrides,
+# zero-width), line and paragraph separators, lone surrogates
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
 
 

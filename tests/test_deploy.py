@@ -285,8 +285,8 @@ def test_nginx_site_passes_uploads_up_to_the_server_limit(nginx_path, tmp_path):
             refused = requests.post(url, data=body, verify=cert, timeout=60, headers={
                 **auth, "Content-Type": f"multipart/form-data; boundary={body.boundary}"})
             assert refused.status_code == 413 and refused.headers["Content-Type"].startswith("application/json")
-            assert refused.json()["error"] == {"code": "file_too_large", "message": "Files may be at most 26214400 bytes",
-                                               "limit": 26214400}
+            assert refused.json()["error"] == {"code": "file_too_large", "limit": 26214400,
+                                               "message": "Files may be at most 26214400 bytes"}
     finally:
         if nginx is not None:
             nginx.terminate()
