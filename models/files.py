@@ -68,7 +68,7 @@ class MessageFile(BaseModel):
 
 def file_dict(file_id, name, size, content_type, is_image):
     url = f"/api/files/{file_id}"
-    return {"id": file_id, "name": name, "size": size, "content_type": content_type,
+    return {"id": file_id, "name": visible(name) or "file", "size": size, "content_type": content_type,
             "url": url, "thumbnail_url": url + "/thumbnail" if is_image else None}
 
 
@@ -76,11 +76,16 @@ def stored_file_dict(stored):
     return file_dict(stored.id, stored.name, stored.size, stored.content_type, stored.is_image)
 
 
+def visible(name):
+    """``name`` without control, format (bidi, zero-width) or line/paragraph separator characters
+    (also applied when names are read: files stored before this rule existed kept theirs)."""
+    return "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE)
+
+
 def clean_name(name):
-    """A file name without path parts, control, format (bidi, zero-width) or line/paragraph separator
-    characters, never empty; ``.``, ``..`` and other names of dots only are refused."""
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE).strip()[:MAX_NAME].strip()
+    """A file name without path parts or invisible characters (see :func:`visible`), never empty;
+    ``.``, ``..`` and other names of dots only are refused."""
+    name = visible((name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()[:MAX_NAME].strip()
     if name and not name.strip("."):
         raise invalid("invalid_file_name", N_("A file may not be named only with dots"), field="file")
     return name or "file"

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from models.clock import utcnow
-from models.files import FileChunk, delete_orphans
+from models.files import FileChunk, StoredFile, delete_orphans
 from tests.helpers import assert_error, in_database
 
 
@@ -278,6 +278,13 @@ def test_file_names_lose_invisible_characters_and_dot_names_are_refused(server, 
     for sent in (".", "..", "...", "dir/..", "\u200b..\u200b", "..\u202e"):
         error = assert_error(upload(server, token, b"data", sent), 422, "invalid_file_name")
         assert error["field"] == "file"
+    # a file stored before the rule keeps its name in the database, but is shown and served without them
+    old = upload(server, token, b"old").json()
+    in_database(server, lambda: StoredFile.update(name="invoice\u202efdp.exe").where(StoredFile.id == old["id"])
+                .execute())
+    general = server.chat_id(token, "General")
+    assert send(server, token, general, file_ids=[old["id"]]).json()["files"][0]["name"] == "invoicefdp.exe"
+    assert fetch(server, token, old).headers["Content-Disposition"].endswith("''invoicefdp.exe")
 
 
 def test_only_inert_types_are_served_as_declared(server, users):
