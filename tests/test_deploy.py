@@ -215,6 +215,13 @@ def test_nginx_site_in_front_of_two_binaries_on_one_postgresql(built_binary, ngi
         proxied.close()
         on_b.close()
 
+        # a 20 MiB photo through nginx, stored by one process and read back through nginx
+        photo = bytes(range(256)) * (20 * 4096)
+        auth = {"Authorization": f"Bearer {token}"}
+        stored = call("POST", "/api/files", files={"file": ("photo.jpg", photo, "image/jpeg")}, headers=auth)
+        assert stored.status_code == 201, stored.text[:300]
+        assert call("GET", stored.json()["url"], headers=auth).content == photo
+
         context = browser.new_context(ignore_https_errors=True)
         try:
             page = context.new_page()
