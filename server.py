@@ -78,6 +78,14 @@ SETTINGS = [
      "seconds an uploaded file may stay unattached to any message before it is deleted"),
     ("max_upload_bytes", "CM_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, int,
      "largest file upload (POST /api/files); bigger gets 413"),
+    ("max_unattached_bytes", "CM_MAX_UNATTACHED_BYTES", 256 * 1024 * 1024, int,
+     "bytes of uploads one user may keep that no message carries yet; more gets 429 upload_quota_exceeded"),
+    ("upload_rate", "CM_UPLOAD_RATE", 1.0, float,
+     "uploads a user may make per second on average (0 = unlimited); over it: 429 rate_limited"),
+    ("upload_burst", "CM_UPLOAD_BURST", 20, int, "uploads a user may make at once before upload_rate applies"),
+    ("thumbnail_max_pixels", "CM_THUMBNAIL_MAX_PIXELS", 24_000_000, int,
+     "largest image, in pixels decoded (a JPEG at down to 1/8 scale), that gets a thumbnail; larger ones are "
+     "kept as files"),
     ("write_batch_max", "CM_WRITE_BATCH_MAX", 256, int, "most messages committed in one transaction"),
     ("backplane", "CM_BACKPLANE", "auto", str,
      "how processes share events: auto (postgres on PostgreSQL), local (this process only) or postgres"),
@@ -85,7 +93,8 @@ SETTINGS = [
     ("metrics_token", "CM_METRICS_TOKEN", "", str,
      "bearer token that lets other addresses than loopback read /metrics (default: loopback only)"),
     ("disk_min_free_mb", "CM_DISK_MIN_FREE_MB", 100, int,
-     "free space of the data folder (MiB) under which /api/health answers 503 and /diagnostics warns"),
+     "free space of the data folder (MiB) under which /api/health answers 503, /diagnostics warns and "
+     "uploads get 507"),
 ]
 
 

@@ -16,7 +16,7 @@ from handlers.realtime.hub import Hub
 from handlers.realtime.writer import MessageWriter
 from handlers.redact import loggable_uri
 from handlers.sweeper import OrphanSweeper
-from handlers.throttle import make_limiters
+from handlers.throttle import SendRateLimiter, make_limiters
 from models import users
 from models.db import db_call
 
@@ -59,6 +59,7 @@ def make_app(config):
         config=config, version=VERSION, bus=bus, hub=hub,
         writer=MessageWriter(bus, send_limiter, config["write_batch_max"]),
         throttle=throttle,
+        upload_limiter=SendRateLimiter(config["upload_rate"], config["upload_burst"]),  # per process
         sweeper=OrphanSweeper(config["orphan_upload_grace"]),
         jinja=i18n.install(jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
                                               autoescape=True)),

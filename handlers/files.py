@@ -8,10 +8,10 @@ import tornado.web
 
 from handlers.base import ApiHandler, session_cookie
 from handlers.multipart import find_file_part
-from models import files, users
+from models import files, storage, thumbnails, users
 from models.db import db_call, run_blocking
 from models.errors import AppError, bad_request
-from models.i18n import N_
+from models.i18n import N_, NP_
 
 MULTIPART_OVERHEAD = 64 * 1024  # part headers and boundaries around the file itself
 DISCARD_LIMIT = 1024 * 1024 * 1024  # read (and drop) up to this after a 413 so that the client sees the answer
@@ -55,12 +55,27 @@ class UploadHandler(ApiHandler):
                 raise bad_request("invalid_upload", N_("Send multipart/form-data with the file in the field 'file'"))
             if declared > limit + MULTIPART_OVERHEAD:
                 raise too_large(limit)
+            await self._check_allowed(max(0, declared - MULTIPART_OVERHEAD))
         except AppError as exc:
             self._refusal = exc
             self.body_accepted()  # answered in post(), after the whole body
             return
         self._boundary = match.group(1).encode("latin-1")
         self._spool = tempfile.TemporaryFile(prefix="upload-", dir=self.config["data_dir"])
+
+    async def _check_allowed(self, length):
+        """Refuse an upload of about ``length`` bytes while the disk is (almost) full, over the user's
+        upload rate, or over their quota of unattached bytes."""
+        if storage.problem(self.config, reserve=2 * length):  # the spool, then the database
+            raise AppError(507, "disk_full", N_("The server's disk is almost full; uploads are refused until "
+                                                "space is freed"))
+        limiter = self.state.upload_limiter
+        wait = await limiter.retry_after(self.current_user["id"]) if limiter.rate else 0
+        if wait:
+            raise AppError(429, "rate_limited", NP_("Uploading too fast. Try again in %(num)d second.",
+                                                    "Uploading too fast. Try again in %(num)d seconds.", wait),
+                           retry_after=wait)
+        await db_call(files.check_quota, self.current_user["id"], length, self.config["max_unattached_bytes"])
 
     def data_received(self, chunk):
         if self._spool is None:
@@ -84,10 +99,11 @@ class UploadHandler(ApiHandler):
         name, content_type, data = part
         if data.length > limit:
             raise too_large(limit)
-        image_type, thumbnail = await run_blocking(files.inspect_image, data)
+        name = files.clean_name(name)
+        image_type, thumbnail = await thumbnails.inspect_image(data, self.config["thumbnail_max_pixels"])
         data.seek(0)
         stored = await db_call(files.store_file, self.current_user["id"], name, image_type or content_type,
-                               data, data.length, thumbnail)
+                               data, data.length, self.config["max_unattached_bytes"], thumbnail)
         self.send_json(stored, 201)
 
     def on_finish(self):
@@ -125,7 +141,7 @@ class FileHandler(ApiHandler):
         file_id = self.path_id(file_id)
         meta = await db_call(files.readable_file, self.current_user, file_id)
         self.set_header("Cache-Control", "private, max-age=300")
-        self.set_header("Content-Type", meta["content_type"])
+        self.set_header("Content-Type", files.served_type(meta["content_type"]))
         self.set_header("Content-Length", meta["size"])
         disposition = "inline" if meta["is_image"] else "attachment"
         self.set_header("Content-Disposition", f"{disposition}; filename*=UTF-8''{quote(meta['name'], safe='')}")

@@ -6,14 +6,13 @@ download ever needs a whole file in memory.  Who may read a file: its
 uploader, members of a chat where a live message carries it, and
 administrators; a deleted message hides its files from everyone else.
 """
-import io
 import re
+import unicodedata
 
 import peewee
-from PIL import Image, ImageOps
 
 from models.clock import utcnow
-from models.db import BaseModel, db, in_params
+from models.db import BaseModel, db, in_params, is_sqlite
 from models.errors import AppError, invalid, not_found
 from models.i18n import N_
 from models.memberships import Membership
@@ -22,9 +21,15 @@ from models.users import User
 CHUNK_BYTES = 256 * 1024
 MAX_FILES_PER_MESSAGE = 10
 MAX_NAME = 255
-THUMBNAIL_PX = 320
-MAX_IMAGE_PIXELS = 50_000_000  # larger images (or decompression bombs) are kept as plain files
-INLINE_IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+UPLOAD_LOCK_SPACE = 72_003  # first key of the per-uploader advisory locks (PostgreSQL); chats use 72_002
+# Served with their own type: nothing a browser would run or style a page with.  Anything else (scripts,
+# HTML, SVG, CSS...) is served as application/octet-stream, which no <script>, worker or stylesheet takes.
+INERT_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "text/plain", "text/csv",
+                         "application/pdf", "application/zip", "audio/mpeg", "audio/ogg", "video/mp4",
+                         "video/webm"})
+# Unicode categories dropped from file names: controls (C0, DEL, C1), format characters (bidi overrides,
+# zero-width), line and paragraph separators, lone surrogates
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
 
 
@@ -63,7 +68,7 @@ class MessageFile(BaseModel):
 
 def file_dict(file_id, name, size, content_type, is_image):
     url = f"/api/files/{file_id}"
-    return {"id": file_id, "name": name, "size": size, "content_type": content_type,
+    return {"id": file_id, "name": visible(name) or "file", "size": size, "content_type": content_type,
             "url": url, "thumbnail_url": url + "/thumbnail" if is_image else None}
 
 
@@ -71,15 +76,29 @@ def stored_file_dict(stored):
     return file_dict(stored.id, stored.name, stored.size, stored.content_type, stored.is_image)
 
 
+def visible(name):
+    """``name`` without control, format (bidi, zero-width) or line/paragraph separator characters
+    (also applied when names are read: files stored before this rule existed kept theirs)."""
+    return "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE)
+
+
 def clean_name(name):
-    """A file name without path parts or control characters, never empty."""
-    name = re.sub(r"[\x00-\x1f\x7f]", "", (name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
-    return name[:MAX_NAME] or "file"
+    """A file name without path parts or invisible characters (see :func:`visible`), never empty;
+    ``.``, ``..`` and other names of dots only are refused."""
+    name = visible((name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()[:MAX_NAME].strip()
+    if name and not name.strip("."):
+        raise invalid("invalid_file_name", N_("A file may not be named only with dots"), field="file")
+    return name or "file"
 
 
 def clean_content_type(value):
     value = (value or "").split(";", 1)[0].strip().lower()
     return value if _CONTENT_TYPE.match(value) else "application/octet-stream"
+
+
+def served_type(content_type):
+    """The Content-Type a file is served with: its own when inert, else application/octet-stream."""
+    return content_type if content_type in INERT_TYPES else "application/octet-stream"
 
 
 def clean_file_ids(value):
@@ -95,36 +114,30 @@ def clean_file_ids(value):
     return list(dict.fromkeys(value))
 
 
-def inspect_image(source):
-    """``(content_type, thumbnail bytes)`` when ``source`` is a PNG/JPEG/GIF/WebP image, else ``(None, None)``.
-
-    The thumbnail fits in THUMBNAIL_PX, has EXIF orientation applied and carries
-    no metadata (a fresh image is encoded).  CPU work: run it off the loop.
-    """
-    try:
-        with Image.open(source) as image:
-            kind = INLINE_IMAGE_TYPES.get(image.format)
-            if kind is None or image.width * image.height > MAX_IMAGE_PIXELS:
-                return None, None
-            image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # JPEG: decode at a smaller scale
-            upright = ImageOps.exif_transpose(image)
-            upright.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-            has_alpha = upright.mode in ("RGBA", "LA", "P")
-            clean = Image.new("RGBA" if has_alpha else "RGB", upright.size)
-            clean.paste(upright.convert(clean.mode))
-            out = io.BytesIO()
-            if has_alpha:
-                clean.save(out, "PNG", optimize=True)
-            else:
-                clean.save(out, "JPEG", quality=80)
-            return kind, out.getvalue()
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
-        return None, None
+def unattached_bytes(uploader_id):
+    """Bytes of the files ``uploader_id`` uploaded that no message carries (yet)."""
+    attached = MessageFile.select().where(MessageFile.file == StoredFile.id)
+    return StoredFile.select(peewee.fn.COALESCE(peewee.fn.SUM(StoredFile.size), 0)).where(
+        (StoredFile.uploader == uploader_id) & ~peewee.fn.EXISTS(attached)).scalar()
 
 
-def store_file(uploader_id, name, content_type, source, length, thumbnail=None):
-    """Copy ``length`` bytes from the open file ``source`` (at its current position) into the database."""
-    stored = StoredFile.create(uploader=uploader_id, name=clean_name(name), size=length,
+def check_quota(uploader_id, length, max_unattached):
+    """Raise ``upload_quota_exceeded`` (429) when ``length`` more bytes would put the uploader's
+    unattached files over ``max_unattached`` bytes."""
+    if unattached_bytes(uploader_id) + length > max_unattached:
+        raise AppError(429, "upload_quota_exceeded",
+                       N_("Your uploaded files not yet sent would exceed %(limit)s bytes; send them first",
+                          limit=max_unattached), limit=max_unattached)
+
+
+def store_file(uploader_id, name, content_type, source, length, max_unattached, thumbnail=None):
+    """Copy ``length`` bytes from the open file ``source`` (at its current position) into the database,
+    unless the uploader's unattached files would exceed ``max_unattached`` bytes.  ``name`` comes from
+    :func:`clean_name`."""
+    if not is_sqlite():  # concurrent uploads of one user wait here, so that they cannot pass the quota together
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (UPLOAD_LOCK_SPACE, uploader_id))
+    check_quota(uploader_id, length, max_unattached)
+    stored = StoredFile.create(uploader=uploader_id, name=name, size=length,
                                content_type=clean_content_type(content_type),
                                is_image=thumbnail is not None, thumbnail=thumbnail)
     seq, left = 0, length

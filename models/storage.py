@@ -48,11 +48,11 @@ def mib(size):
     return f"{size / 2 ** 20:,.1f} MiB"
 
 
-def problem(config, rows=None):
-    """Why the disk counts as full, in words, or None."""
+def problem(config, rows=None, reserve=0):
+    """Why the disk counts as full, in words, or None; ``reserve``: bytes about to be written."""
     threshold = config["disk_min_free_mb"] * 2 ** 20
     for row in free_space(config) if rows is None else rows:
-        if row.get("free_bytes", threshold) < threshold:
+        if "free_bytes" in row and row["free_bytes"] - reserve < threshold:
             return f"only {mib(row['free_bytes'])} free in {row['path']} (threshold {mib(threshold)})"
     refusal = _last_refusal
     if refusal is not None and time.time() - refusal[0] < RECENT_SECONDS:

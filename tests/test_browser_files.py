@@ -114,3 +114,40 @@ def test_attach_button_file_card_and_files_only_message(ui_server, new_page, tmp
                             ".every((img) => img.complete && img.naturalWidth > 0)")
     other.screenshot(path=target(tmp_path, "chat-files.png"))
     assert_no_console_errors(page, other)
+
+
+RUN_UPLOADED_SCRIPT = """async () => {
+  const body = new FormData();
+  body.append('file', new File(['self.pwned = true;'], 'evil.js', { type: 'text/javascript' }));
+  const answer = await fetch('/api/files', {
+    method: 'POST', body, headers: { Authorization: `Bearer ${localStorage.getItem('access_token')}` } });
+  const file = await answer.json();
+  const script = await new Promise((resolve) => {
+    const tag = document.createElement('script');
+    tag.src = file.url;
+    tag.onload = () => resolve(window.pwned === true ? 'ran' : 'loaded without running');
+    tag.onerror = () => resolve('refused');
+    document.head.append(tag);
+  });
+  const worker = await new Promise((resolve) => {
+    const w = new Worker(file.url);
+    w.onerror = () => resolve('refused');
+    setTimeout(() => resolve('started'), 3000);
+  });
+  let serviceWorker;
+  try {
+    await navigator.serviceWorker.register(file.url, { scope: '/api/files/' });
+    serviceWorker = 'registered';
+  } catch (error) {
+    serviceWorker = 'refused';
+  }
+  return { status: answer.status, type: file.content_type, script, worker, serviceWorker };
+}"""
+
+
+def test_an_uploaded_script_cannot_run_on_the_apps_origin(ui_server, new_page):
+    """A file uploaded as text/javascript is served as application/octet-stream: with nosniff, Chromium
+    refuses it as a <script>, a Worker and a service worker, though the page's CSP trusts 'self'."""
+    page = log_in(new_page(), ui_server, "user1")
+    assert page.evaluate(RUN_UPLOADED_SCRIPT) == {"status": 201, "type": "text/javascript", "script": "refused",
+                                                  "worker": "refused", "serviceWorker": "refused"}

@@ -254,6 +254,13 @@ def test_nginx_site_in_front_of_two_binaries_on_one_postgresql(built_binary, ngi
         proxied.close()
         on_b.close()
 
+        # a 20 MiB photo through nginx, stored by one process and read back through nginx
+        photo = bytes(range(256)) * (20 * 4096)
+        auth = {"Authorization": f"Bearer {token}"}
+        stored = call("POST", "/api/files", files={"file": ("photo.jpg", photo, "image/jpeg")}, headers=auth)
+        assert stored.status_code == 201, stored.text[:300]
+        assert call("GET", stored.json()["url"], headers=auth).content == photo
+
         context = browser.new_context(ignore_https_errors=True)
         try:
             page = context.new_page()
@@ -308,6 +315,54 @@ def test_nginx_in_front_of_a_server_that_does_not_trust_it_passes_no_demo_passwo
         changed = run_server_command("set-password", "admin", *argv, stdin_text="a-new-password\n")
         assert changed.returncode == 0, changed.stderr
         assert login_through_nginx("a-new-password").status_code == 200
+    finally:
+        if nginx is not None:
+            nginx.terminate()
+            nginx.wait(10)
+        backend.stop()
+
+
+def client_max_body_bytes(site):
+    size = re.search(r"(?m)^\s*client_max_body_size\s+(\d+)([km]?);", site)
+    return int(size.group(1)) * {"": 1, "k": 1024, "m": 1024 ** 2}[size.group(2)]
+
+
+def test_nginx_body_limit_is_derived_from_the_upload_limit():
+    import server as server_module
+    from handlers.files import MULTIPART_OVERHEAD
+    upload_limit = next(default for name, _, default, _, _ in server_module.SETTINGS if name == "max_upload_bytes")
+    for text in (read(NGINX_SITE), read(os.path.join(ROOT, "docs", "deployment.md"))):
+        proxy_limit = client_max_body_bytes(text)
+        assert upload_limit + MULTIPART_OVERHEAD <= proxy_limit <= upload_limit + MULTIPART_OVERHEAD + 2 ** 20
+
+
+def test_nginx_site_passes_uploads_up_to_the_server_limit(nginx_path, tmp_path):
+    """deploy/nginx.conf in front of one server: a 20 MiB photo goes through; bodies over the server's limit
+    get the server's JSON 413, bodies over nginx's own limit nginx's JSON 413 (never its HTML page)."""
+    from tests.test_files import SizedBody
+    backend = SubprocessServer(config_argv(tmp_path / "data", "sqlite:///" + str(tmp_path / "m.db")),
+                               log_path=str(tmp_path / "server.log"))
+    nginx = None
+    try:
+        https_port, http_port = free_port(), free_port()
+        options, cert = nginx_for_test(tmp_path, [backend.port], https_port, http_port)
+        nginx = subprocess.Popen([nginx_path, *options, "-g", "daemon off;"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        wait_for_port(https_port, nginx)
+        auth = {"Authorization": f"Bearer {backend.login('user1')}"}
+        url = f"https://127.0.0.1:{https_port}/api/files"
+        photo = bytes(range(256)) * (20 * 4096)  # 20 MiB
+        stored = requests.post(url, files={"file": ("photo.jpg", photo, "image/jpeg")}, headers=auth, verify=cert,
+                               timeout=60)
+        assert stored.status_code == 201, stored.text[:300]
+        assert requests.get(url + f"/{stored.json()['id']}", headers=auth, verify=cert, timeout=60).content == photo
+        for size in (25 * 2 ** 20 + 1, 27 * 2 ** 20):  # over the server's limit; over nginx's too
+            body = SizedBody(size)
+            refused = requests.post(url, data=body, verify=cert, timeout=60, headers={
+                **auth, "Content-Type": f"multipart/form-data; boundary={body.boundary}"})
+            assert refused.status_code == 413 and refused.headers["Content-Type"].startswith("application/json")
+            assert refused.json()["error"] == {"code": "file_too_large", "limit": 26214400,
+                                               "message": "Files may be at most 26214400 bytes"}
     finally:
         if nginx is not None:
             nginx.terminate()

@@ -2,14 +2,18 @@
 import datetime
 import io
 import json
+import shutil
 import socket
+import struct
 import time
+import zlib
+from urllib.parse import quote
 
 import pytest
 from PIL import Image
 
 from models.clock import utcnow
-from models.files import FileChunk, delete_orphans
+from models.files import FileChunk, StoredFile, delete_orphans
 from tests.helpers import assert_error, in_database
 
 
@@ -34,6 +38,44 @@ def jpeg_with_orientation(width=400, height=200, orientation=6):
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif.tobytes())
     return out.getvalue()
+
+
+def big_png(width, height, alpha=False):
+    """A flat-coloured PNG made row by row (so the test never holds the bitmap): tiny file, huge image."""
+    channels = 4 if alpha else 3
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    compressor = zlib.compressobj(9)
+    row = b"\x00" + bytes([90, 160, 220, 128][:channels]) * width  # filter byte, then the pixels
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 6 if alpha else 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+class SizedBody:
+    """A multipart body of ``size`` file bytes streamed with a Content-Length, never held in memory."""
+
+    def __init__(self, size, boundary="sizedbody"):
+        self.boundary = boundary
+        self.head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+                     "Content-Type: application/octet-stream\r\n\r\n").encode()
+        self.tail = f"\r\n--{boundary}--\r\n".encode()
+        self.size = size
+
+    def __len__(self):
+        return len(self.head) + self.size + len(self.tail)
+
+    def __iter__(self):
+        yield self.head
+        block = b"x" * 1024 * 1024
+        for start in range(0, self.size, len(block)):
+            yield block[:min(len(block), self.size - start)]
+        yield self.tail
+
+    def post(self, server, token):
+        return server.request("POST", "/api/files", token, data=self, headers={
+            "Content-Type": f"multipart/form-data; boundary={self.boundary}"})
 
 
 @pytest.fixture
@@ -220,3 +262,113 @@ def test_the_server_sweeps_orphans_by_itself(server_factory):
     assert send(server, token, general, file_ids=[fresh["id"]]).status_code == 201
     time.sleep(2.5)  # two more sweeps: an attached file is never an orphan
     assert fetch(server, token, fresh).content == b"attached in time"
+
+
+def test_file_names_lose_invisible_characters_and_dot_names_are_refused(server, users):
+    token = users["user1"]
+    for sent, kept in [("invoice\u202efdp.exe", "invoicefdp.exe"),  # RIGHT-TO-LEFT OVERRIDE
+                       ("a\u200bb\u2028c\u2029d\x85e\u00adf\ufeffg\u2066h.txt", "abcdefgh.txt"),
+                       ("\u200e report.pdf \u200f", "report.pdf"), ("\u202e", "file"),
+                       ("Отчёт 2026 — итог.txt", "Отчёт 2026 — итог.txt"), (".bashrc", ".bashrc")]:
+        r = upload(server, token, b"data", sent)
+        assert r.status_code == 201, (sent, r.text)
+        assert r.json()["name"] == kept, sent
+        got = fetch(server, token, r.json())
+        assert got.headers["Content-Disposition"].endswith("''" + quote(kept, safe="")), sent
+    for sent in (".", "..", "...", "dir/..", "\u200b..\u200b", "..\u202e"):
+        error = assert_error(upload(server, token, b"data", sent), 422, "invalid_file_name")
+        assert error["field"] == "file"
+    # a file stored before the rule keeps its name in the database, but is shown and served without them
+    old = upload(server, token, b"old").json()
+    in_database(server, lambda: StoredFile.update(name="invoice\u202efdp.exe").where(StoredFile.id == old["id"])
+                .execute())
+    general = server.chat_id(token, "General")
+    assert send(server, token, general, file_ids=[old["id"]]).json()["files"][0]["name"] == "invoicefdp.exe"
+    assert fetch(server, token, old).headers["Content-Disposition"].endswith("''invoicefdp.exe")
+
+
+def test_only_inert_types_are_served_as_declared(server, users):
+    token = users["user1"]
+    for declared, served in [("text/javascript", "application/octet-stream"),
+                             ("application/javascript", "application/octet-stream"),
+                             ("text/html", "application/octet-stream"), ("text/css", "application/octet-stream"),
+                             ("image/svg+xml", "application/octet-stream"), ("application/x-thing",
+                                                                            "application/octet-stream"),
+                             ("text/plain", "text/plain"), ("application/pdf", "application/pdf")]:
+        file = upload(server, token, b"self.x = 1;", "sw.js", declared).json()
+        assert file["content_type"] == declared  # what the uploader said stays in the file object
+        got = fetch(server, token, file)
+        assert got.headers["Content-Type"] == served, declared
+        assert got.content == b"self.x = 1;" and got.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_upload_rate_per_user(server_factory):
+    server = server_factory(upload_rate=0.01, upload_burst=3)
+    token, other = server.login("user1"), server.login("user2")
+    for i in range(3):
+        assert upload(server, token, b"x", f"{i}.txt").status_code == 201
+    r = upload(server, token, b"x")
+    error = assert_error(r, 429, "rate_limited")
+    assert error["retry_after"] >= 1 and r.headers["Retry-After"] == str(error["retry_after"])
+    assert "Uploading too fast" in error["message"]
+    assert upload(server, other, b"x").status_code == 201  # a bucket per user
+    unlimited = server_factory(upload_rate=0, upload_burst=1)
+    token = unlimited.login("user1")
+    assert [upload(unlimited, token, b"x").status_code for _ in range(5)] == [201] * 5
+
+
+def test_unattached_bytes_quota_per_user(server_factory):
+    server = server_factory(max_unattached_bytes=300_000)
+    token, other = server.login("user1"), server.login("user2")
+    first = upload(server, token, b"a" * 200_000).json()
+    error = assert_error(upload(server, token, b"b" * 200_000), 429, "upload_quota_exceeded")
+    assert error["limit"] == 300_000
+    chunked = server.request("POST", "/api/files", token, data=iter([  # no Content-Length: checked when stored
+        b'--qq\r\nContent-Disposition: form-data; name="file"; filename="c.bin"\r\n\r\n', b"c" * 200_000,
+        b"\r\n--qq--\r\n"]), headers={"Content-Type": "multipart/form-data; boundary=qq"})
+    assert_error(chunked, 429, "upload_quota_exceeded")
+    assert upload(server, other, b"d" * 200_000).status_code == 201  # a quota per user
+    assert upload(server, token, b"e" * 100_000).status_code == 201  # exactly up to the quota
+    general = server.chat_id(token, "General")
+    assert send(server, token, general, file_ids=[first["id"]]).status_code == 201  # attached: no longer counted
+    assert upload(server, token, b"f" * 200_000).status_code == 201
+
+
+def test_uploads_refused_while_the_disk_is_below_the_threshold(server_factory, tmp_path):
+    full = server_factory(disk_min_free_mb=2 ** 40)
+    token = full.login("user1")
+    assert full.request("GET", "/api/health").json()["disk"] == "full"
+    error = assert_error(upload(full, token, b"x" * 1000), 507, "disk_full")
+    assert "uploads are refused" in error["message"]
+    # room for a small file, not for a 200 MiB one (the spool and the database copy of it)
+    free_mib = shutil.disk_usage(tmp_path).free // 2 ** 20
+    tight = server_factory(disk_min_free_mb=free_mib - 300, max_upload_bytes=256 * 2 ** 20)
+    token = tight.login("user1")
+    assert_error(SizedBody(200 * 2 ** 20).post(tight, token), 507, "disk_full")
+    assert upload(tight, token, b"small").status_code == 201
+
+
+def test_thumbnails_of_large_images_within_the_pixel_cap(server_factory):
+    server = server_factory(thumbnail_max_pixels=5_000_000)
+    token = server.login("user1")
+    wide = upload(server, token, big_png(3000, 1500, alpha=True), "wide.png", "image/png").json()
+    thumb = Image.open(io.BytesIO(server.request("GET", wide["thumbnail_url"], token).content))
+    assert thumb.size == (320, 160) and thumb.mode == "RGBA"
+    assert all(abs(got - want) <= 2 for got, want in zip(thumb.getpixel((160, 80)), (90, 160, 220, 128)))
+    # a JPEG decodes at 1/8 scale: 48 Mpx counts as 0.75 Mpx, and its EXIF orientation still applies
+    photo = upload(server, token, jpeg_with_orientation(8000, 6000), "photo.jpg", "image/jpeg").json()
+    thumb = Image.open(io.BytesIO(server.request("GET", photo["thumbnail_url"], token).content))
+    assert thumb.size == (240, 320)
+    over = upload(server, token, big_png(2500, 2001), "over.png", "image/png").json()  # 5.0025 Mpx
+    assert over["thumbnail_url"] is None and over["content_type"] == "image/png"
+    got = fetch(server, token, over)
+    assert got.headers["Content-Disposition"].startswith("attachment;") and got.headers["Content-Type"] == "image/png"
+    assert_error(server.request("GET", f"/api/files/{over['id']}/thumbnail", token), 404, "thumbnail_not_found")
+
+
+def test_thumbnails_of_long_images_with_transparency(server, users):
+    token = users["user1"]
+    strip = upload(server, token, big_png(12000, 400, alpha=True), "panorama.png", "image/png").json()
+    thumb = Image.open(io.BytesIO(server.request("GET", strip["thumbnail_url"], token).content))
+    assert thumb.size == (320, 11) and thumb.mode == "RGBA"
+    assert all(abs(got - want) <= 2 for got, want in zip(thumb.getpixel((160, 5)), (90, 160, 220, 128)))
