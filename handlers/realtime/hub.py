@@ -224,14 +224,19 @@ class Hub:
             conn.send_text(text)
             return True
         except Exception:
-            logger.exception("Sending to user %s connection %s failed; closing it with %s",
-                             conn.user_id, conn.conn_id, CLOSE_INTERNAL_ERROR)
+            self.drop(conn)
+            return False
+
+    def drop(self, conn):
+        """Log the error being handled, close ``conn`` with 1011 and take it out of the hub (even when
+        closing fails too)."""
+        logger.exception("Sending to user %s connection %s failed; closing it with %s",
+                         conn.user_id, conn.conn_id, CLOSE_INTERNAL_ERROR)
         try:
             conn.close(CLOSE_INTERNAL_ERROR, SEND_FAILED)
         except Exception as exc:  # its transport is broken: leaving the hub is what matters
             logger.debug("Closing connection %s failed too: %r", conn.conn_id, exc)
         self.detach(conn, CLOSE_INTERNAL_ERROR)
-        return False
 
     def _apply_control(self, control, origin):
         action = control.get("action")
