@@ -12,10 +12,9 @@ import time
 
 import psycopg2
 import pytest
-from websockets.exceptions import ConnectionClosed
 
 from models.db import db_call
-from tests.test_ws import connected
+from tests.test_ws import closed_with, connected
 
 BIG = "я" * 9000  # 18 KB of UTF-8: its frame is written to the socket at once, inside the fan-out
 SEND_FAILED = "server error while sending: reconnect and catch up"
@@ -32,17 +31,6 @@ def break_next_write(server, conn_id):
             raise MemoryError("injected: the write to this socket failed")
         stream.write = failing_write
     server.call(arm)
-
-
-def closed_with(client, timeout=10):
-    """Read until the server closes; (code, reason)."""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            client.recv(deadline - time.monotonic())
-    except ConnectionClosed:
-        return client.close_code, client.close_reason
-    raise AssertionError("the server did not close the failing connection")
 
 
 def post_in_background(server, token, chat_id, text):
