@@ -147,6 +147,7 @@ def server_argv(data_dir, database_url):
     return [sys.executable, os.path.join(ROOT, "server.py"), "--port", "0", "--data-dir", data_dir,
             "--database-url", database_url, "--secret-key", SECRET, "--demo-data", "false",
             "--log-level", "WARNING", "--message-rate", "0", "--ws-outbox-bytes", str(64 * 2 ** 20),
+            "--ws-max-per-user", "0",  # W3 holds 200 sockets per user
             *os.environ.get("BENCH_SERVER_ARGS", "").split()]  # e.g. BENCH_SERVER_ARGS="--ws-ping-interval 0"
 
 

@@ -162,12 +162,12 @@ class ChatsHandler(ApiHandler):
     async def post(self):
         body = self.json_body()
         kind = self.field(body, "type", str)
-        me = self.current_user["id"]
+        me, per_hour = self.current_user["id"], self.config["chats_per_hour"]
         if kind == "direct":
-            chat, created = await db_call(chats.create_direct_chat, me, self.field(body, "user_id", int))
+            chat, created = await db_call(chats.create_direct_chat, me, self.field(body, "user_id", int), per_hour)
         elif kind == "group":
             member_ids = self.field(body, "member_ids", list, required=False, default=[])
-            chat = await db_call(chats.create_group_chat, me, self.field(body, "title", str), member_ids)
+            chat = await db_call(chats.create_group_chat, me, self.field(body, "title", str), member_ids, per_hour)
             created = True
         else:
             raise AppError(422, "invalid_field", N_("type must be 'direct' or 'group'"), field="type")
@@ -267,10 +267,11 @@ class ReactionHandler(ApiHandler):
         await self._react(message_id, emoji, False)
 
     async def _react(self, message_id, emoji, add):
-        summary, member_ids = await db_call(messages.react, self.current_user["id"], self.path_id(message_id),
-                                            emoji, add)
-        if member_ids is not None:
-            events.reactions(self.state.bus, summary, member_ids)
+        await self.state.reaction_limiter.check(self.current_user["id"])
+        summary, change, member_ids = await db_call(messages.react, self.current_user["id"],
+                                                    self.path_id(message_id), emoji, add)
+        if change is not None:
+            events.reactions(self.state.bus, summary, change, member_ids)
         self.send_json(summary)
 
 

@@ -54,12 +54,13 @@ def make_app(config):
     """Build the application from a settings dict (see ``server.SETTINGS``)."""
     bus = make_bus(config)
     hub = Hub(bus, presence_grace=config["presence_grace"], on_offline=_record_last_seen)
-    throttle, send_limiter = make_limiters(config, shared=on_postgres(config))
+    throttle, send_limiter, reaction_limiter = make_limiters(config, shared=on_postgres(config))
     state = types.SimpleNamespace(
         config=config, version=VERSION, bus=bus, hub=hub,
         writer=MessageWriter(bus, send_limiter, config["write_batch_max"]),
         throttle=throttle,
         upload_limiter=SendRateLimiter(config["upload_rate"], config["upload_burst"]),  # per process
+        reaction_limiter=reaction_limiter,
         sweeper=OrphanSweeper(config["orphan_upload_grace"]),
         jinja=i18n.install(jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
                                               autoescape=True)),

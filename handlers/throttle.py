@@ -94,20 +94,31 @@ class SharedLoginThrottle(LoginRules):
         await db_call(limits.clear_login_failures, self.user_key(username))
 
 
-class SendRateLimiter:
-    """A token bucket per user, in memory: ``rate`` messages a second on average, bursts up to ``burst``.
+def sending_too_fast(wait):
+    return NP_("Sending too fast. Try again in %(num)d second.", "Sending too fast. Try again in %(num)d seconds.",
+               wait)
 
-    A rate of 0 turns it off.
+
+def reacting_too_fast(wait):
+    return NP_("Changing reactions too fast. Try again in %(num)d second.",
+               "Changing reactions too fast. Try again in %(num)d seconds.", wait)
+
+
+class SendRateLimiter:
+    """A token bucket per user, in memory: ``rate`` actions a second on average, bursts up to ``burst``.
+
+    A rate of 0 turns it off.  ``refusal(wait)``: the message of the 429.
     """
 
-    def __init__(self, rate, burst, clock=time.monotonic):
+    def __init__(self, rate, burst, refusal=sending_too_fast, clock=time.monotonic):
         self.rate = rate
         self.burst = max(burst, 1)
+        self.refusal = refusal
         self.clock = clock
         self._buckets = {}  # user id -> (tokens, last refill)
 
     async def retry_after(self, user_id):
-        """Take one send for ``user_id``; 0 when allowed, else seconds until one is."""
+        """Take one action for ``user_id``; 0 when allowed, else seconds until one is."""
         now = self.clock()
         tokens, last = self._buckets.get(user_id, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
@@ -118,25 +129,30 @@ class SendRateLimiter:
         return 0
 
     async def check(self, user_id):
-        """Take one send, or raise ``rate_limited`` (REST answers 429, the WebSocket an error frame)."""
+        """Take one action, or raise ``rate_limited`` (REST answers 429, the WebSocket an error frame)."""
         wait = await self.retry_after(user_id) if self.rate else 0
         if wait:
-            raise AppError(429, "rate_limited", NP_("Sending too fast. Try again in %(num)d second.",
-                                                    "Sending too fast. Try again in %(num)d seconds.", wait),
-                           retry_after=wait)
+            raise AppError(429, "rate_limited", self.refusal(wait), retry_after=wait)
 
 
 class SharedSendRateLimiter(SendRateLimiter):
-    """The same bucket kept in PostgreSQL (as a theoretical arrival time), shared by every process."""
+    """The same bucket kept in PostgreSQL (as a theoretical arrival time) in ``table``, shared by every process."""
+
+    def __init__(self, rate, burst, refusal=sending_too_fast, table="send_buckets"):
+        super().__init__(rate, burst, refusal)
+        self.table = table
 
     async def retry_after(self, user_id):
-        return await db_call(limits.take_send_token, user_id, self.rate, self.burst)
+        return await db_call(limits.take_token, self.table, user_id, self.rate, self.burst)
 
 
 def make_limiters(config, shared):
-    """(login throttle, send rate limiter): in the database when several processes may share it."""
+    """(login throttle, send rate limiter, reaction rate limiter): in the database when several processes
+    may share them."""
     rules = (config["login_max_failures"], config["login_max_failures_per_address"], config["login_window"])
     rate = (config["message_rate"], config["message_burst"])
+    reactions = (config["reaction_rate"], config["reaction_burst"], reacting_too_fast)
     if shared:
-        return SharedLoginThrottle(*rules), SharedSendRateLimiter(*rate)
-    return LoginThrottle(*rules), SendRateLimiter(*rate)
+        return (SharedLoginThrottle(*rules), SharedSendRateLimiter(*rate),
+                SharedSendRateLimiter(*reactions, table="reaction_buckets"))
+    return LoginThrottle(*rules), SendRateLimiter(*rate), SendRateLimiter(*reactions)

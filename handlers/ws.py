@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_POLICY = 1008
 CLOSE_SLOW_CONSUMER = 4000
+CLOSE_TOO_MANY_CONNECTIONS = 4001
 MAX_INFLIGHT_SENDS = 64
 TYPING_INTERVAL = 2.0
 DB_UNAVAILABLE = N_("database unavailable")
@@ -118,10 +119,10 @@ class ChatSocket(WebSocketHandler):
         self.refuse(N_("missing token: pass ?token=, a session cookie, or an auth frame within %(seconds)s s",
                        seconds=seconds))
 
-    def refuse(self, reason):
-        logger.info("WebSocket refused with 1008: %s", reason)
-        self.state.hub.close_codes[str(CLOSE_POLICY)] += 1
-        self.close(CLOSE_POLICY, reason)
+    def refuse(self, reason, code=CLOSE_POLICY):
+        logger.info("WebSocket refused with %s: %s", code, reason)
+        self.state.hub.count_close(code)
+        self.close(code, reason)
 
     async def _start(self, user):
         try:
@@ -130,9 +131,12 @@ class ChatSocket(WebSocketHandler):
             return self.close(1011, DB_UNAVAILABLE)
         if self.ws_connection is None or self.ws_connection.is_closing():
             return
-        self.user, self.user_id, self.session_id = user, user["id"], user["session_id"]
         self.locale = i18n.for_request(self, user)  # the saved language, now that the user is known
-        hub = self.state.hub
+        hub, most = self.state.hub, self.state.config["ws_max_per_user"]
+        if most and hub.connections_of(user["id"]) >= most:
+            return self.refuse(N_("too many connections: at most %(max)s per user; close another tab or device",
+                                  max=most), CLOSE_TOO_MANY_CONNECTIONS)
+        self.user, self.user_id, self.session_id = user, user["id"], user["session_id"]
         hub.attach(self, chat_ids)
         self.send_event(events.connected(user, self.conn_id, chat_ids, hub.online_among([*peer_ids, user["id"]]),
                                          self.state.config["ws_ping_interval"], self.state.version))

@@ -105,7 +105,10 @@ class DrainingProtocol(WebSocketProtocol13):
 
     def _end_of_turn(self):
         self._flush_due = False
-        self._flush()
+        try:
+            self._flush()
+        except Exception:  # outside any fan-out: the hub closes this one connection, as it does inside one
+            self.handler.state.hub.drop(self.handler)
 
     def _flush(self):
         frames, self._pending, self._pending_bytes = self._pending, None, 0

@@ -3,12 +3,15 @@
 The tables and membership checks are in ``memberships.py``; read pointers and
 unread counts are message queries, in ``messages.py``.
 """
+import datetime
+import math
+
 import peewee
 
-from models.clock import iso
-from models.db import db, in_params
+from models.clock import iso, utcnow
+from models.db import db, in_params, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
-from models.i18n import N_
+from models.i18n import N_, NP_
 from models.memberships import MAX_TITLE, Chat, Membership, chat_title, member_ids, require_membership
 from models.messages import last_messages, unread_counts, unread_mentions
 from models.users import User, person_dict
@@ -16,6 +19,8 @@ from models.validate import check_id, clean_ids, clean_string
 
 MAX_GROUP_MEMBERS = 1000
 TOO_MANY_MEMBERS = N_("A group holds at most %(max)s members", max=MAX_GROUP_MEMBERS)
+CREATION_WINDOW = datetime.timedelta(hours=1)
+CREATE_LOCK_SPACE = 72_003  # first key of the per-creator advisory locks (PostgreSQL): the cap holds under races
 
 
 def list_chats(user_id, chat_ids=None):
@@ -84,10 +89,31 @@ def _active_user_ids(user_ids):
     return user_ids
 
 
-def create_direct_chat(user_id, other_id):
+def check_creation_rate(user_id, per_hour):
+    """Refuse another new chat (429 ``too_many_chats``) to a user who created ``per_hour`` of them within
+    the last hour; 0 means no cap.  Runs in the creating transaction."""
+    if not per_hour:
+        return
+    if not is_sqlite():  # concurrent creations by one user wait here, so none slips past the count
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CREATE_LOCK_SPACE, user_id))
+    now = utcnow()
+    recent = [chat.created_at for chat in Chat.select(Chat.created_at).where(
+        (Chat.created_by == user_id) & (Chat.created_at > now - CREATION_WINDOW)
+    ).order_by(Chat.created_at.desc()).limit(per_hour)]
+    if len(recent) >= per_hour:
+        wait = max(1, math.ceil((recent[-1] + CREATION_WINDOW - now).total_seconds()))
+        minutes = math.ceil(wait / 60)
+        raise AppError(429, "too_many_chats",
+                       NP_("You can create at most %(max)s chats an hour. Try again in %(num)d minute.",
+                           "You can create at most %(max)s chats an hour. Try again in %(num)d minutes.",
+                           minutes, max=per_hour),
+                       retry_after=wait, limit=per_hour)
+
+
+def create_direct_chat(user_id, other_id, per_hour=0):
     """Open the direct chat between two users, or return the one that exists.
 
-    Returns ``(chat, created)``.
+    Returns ``(chat, created)``.  ``per_hour``: see ``check_creation_rate`` (opening an existing chat is free).
     """
     check_id(other_id, "user_id")
     if other_id == user_id:
@@ -97,6 +123,7 @@ def create_direct_chat(user_id, other_id):
     existing = Chat.get_or_none(Chat.direct_key == key)
     if existing is not None:
         return get_chat(user_id, existing.id), False
+    check_creation_rate(user_id, per_hour)
     try:
         with db.atomic():
             chat = Chat.create(type="direct", created_by=user_id, direct_key=key)
@@ -107,13 +134,14 @@ def create_direct_chat(user_id, other_id):
     return get_chat(user_id, chat.id), True
 
 
-def create_group_chat(user_id, title, member_ids):
+def create_group_chat(user_id, title, member_ids, per_hour=0):
     title = _clean_title(title)
     member_ids = clean_ids(member_ids, "member_ids")
     others = sorted(set(member_ids) - {user_id})
     if len(others) + 1 > MAX_GROUP_MEMBERS:
         raise AppError(422, "too_many_members", TOO_MANY_MEMBERS)
     _active_user_ids(others)
+    check_creation_rate(user_id, per_hour)
     chat = Chat.create(type="group", title=title, created_by=user_id)
     rows = [{"chat": chat.id, "user": user_id, "role": "owner"}]
     rows += [{"chat": chat.id, "user": uid, "role": "member"} for uid in others]

@@ -1,6 +1,7 @@
-"""Failed logins and send-rate buckets in PostgreSQL, so that every process enforces one shared limit.
+"""Failed logins and rate buckets (sends, reactions) in PostgreSQL, so that every process enforces one
+shared limit.
 
-Both tables are UNLOGGED (migration 0010): counters need no crash safety, and
+The tables are UNLOGGED (migrations 0010, 0013): counters need no crash safety, and
 skipping the write-ahead log keeps them cheap.  Times come from the database
 clock (``now()``), the one clock all processes share.
 """
@@ -8,6 +9,7 @@ import math
 
 from models.db import db
 
+BUCKET_TABLES = ("send_buckets", "reaction_buckets")
 SWEEP_ROWS = 100  # expired failures deleted per recorded failure: the table stays bounded
 
 
@@ -33,21 +35,23 @@ def clear_login_failures(key):
     db.execute_sql("DELETE FROM login_failures WHERE key = %s", (key,))
 
 
-def take_send_token(user_id, rate, burst):
-    """Take one send from ``user_id``'s bucket: 0 when allowed, else whole seconds until one is.
+def take_token(table, user_id, rate, burst):
+    """Take one action from ``user_id``'s bucket in ``table`` (``send_buckets``, ``reaction_buckets``):
+    0 when allowed, else whole seconds until one is.
 
-    The bucket is a theoretical arrival time (GCRA): each send moves it one
-    interval (1/rate) into the future, and a send is allowed while it is at most
+    The bucket is a theoretical arrival time (GCRA): each action moves it one
+    interval (1/rate) into the future, and an action is allowed while it is at most
     ``burst - 1`` intervals ahead — the same rule as the in-memory token bucket.
     """
+    assert table in BUCKET_TABLES, table  # a name from the code, never from a request
     interval, tolerance = 1.0 / rate, (burst - 1) / rate
     taken = db.execute_sql(
-        "INSERT INTO send_buckets AS b (user_id, tat) VALUES (%s, now() + make_interval(secs => %s))"
+        f"INSERT INTO {table} AS b (user_id, tat) VALUES (%s, now() + make_interval(secs => %s))"
         " ON CONFLICT (user_id) DO UPDATE SET tat = GREATEST(b.tat, now()) + make_interval(secs => %s)"
         " WHERE GREATEST(b.tat, now()) <= now() + make_interval(secs => %s) RETURNING 1",
         (user_id, interval, interval, tolerance)).fetchone()
     if taken:
         return 0
-    ahead = db.execute_sql("SELECT EXTRACT(EPOCH FROM tat - now()) FROM send_buckets WHERE user_id = %s",
+    ahead = db.execute_sql(f"SELECT EXTRACT(EPOCH FROM tat - now()) FROM {table} WHERE user_id = %s",
                            (user_id,)).fetchone()[0]
     return max(1, math.ceil(float(ahead) - tolerance))

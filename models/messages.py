@@ -301,10 +301,11 @@ def delete_message(user_id, message_id):
 
 
 def react(user_id, message_id, emoji, add):
-    """Add or remove the caller's reaction (idempotent either way).
+    """Add or remove the caller's reaction (idempotent either way), within the caps of ``reactions``.
 
-    Returns ``(summary, member_ids)`` when something changed, ``(summary, None)``
-    when it already was so.  Anyone but a chat member gets 404, as for a
+    Returns ``(summary, change, member_ids)``: the message's whole new list, and
+    when something changed who added or removed what with the members to tell,
+    else ``(summary, None, None)``.  Anyone but a chat member gets 404, as for a
     message that does not exist.
     """
     emoji = reactions.clean_emoji(emoji)
@@ -312,13 +313,25 @@ def react(user_id, message_id, emoji, add):
     if (message is None or message.deleted_at is not None or not Membership.select().where(
             (Membership.chat == message.chat_id) & (Membership.user == user_id)).exists()):
         raise not_found("message", message_id)
-    changed = reactions.toggle(user_id, message_id, emoji, add)
-    if changed:
-        # Catch-up's changed_since finds the message again, with its new reactions.
-        Message.update(changed_at=utcnow()).where(Message.id == message_id).execute()
+    if add:
+        changed = not reactions.has(user_id, message_id, emoji)
+        if changed:
+            _touch_changed(message_id)  # first: its row lock serialises additions, so the caps hold
+            reactions.add(user_id, message_id, emoji)
+    else:
+        changed = reactions.remove(user_id, message_id, emoji)
+        if changed:
+            _touch_changed(message_id)
     summary = {"chat_id": message.chat_id, "message_id": message_id,
                "reactions": reactions.reactions_for([message_id]).get(message_id, [])}
-    return summary, _members(message.chat_id) if changed else None
+    if not changed:
+        return summary, None, None
+    return summary, {"user_id": user_id, "emoji": emoji, "op": "add" if add else "remove"}, _members(message.chat_id)
+
+
+def _touch_changed(message_id):
+    """Catch-up's changed_since finds the message again, with its new reactions."""
+    Message.update(changed_at=utcnow()).where(Message.id == message_id).execute()
 
 
 def _own_message(user_id, message_id):

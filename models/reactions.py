@@ -1,4 +1,9 @@
-"""Emoji reactions on messages: one row per (message, user, emoji)."""
+"""Emoji reactions on messages: one row per (message, user, emoji).
+
+Each change is pushed to every member with the message's whole list, so the
+list is capped: at most ``MAX_DISTINCT`` different emoji per message and
+``MAX_PER_USER`` reactions of one user on it.
+"""
 import peewee
 
 from models.clock import utcnow
@@ -8,6 +13,8 @@ from models.i18n import N_
 from models.users import User
 
 MAX_EMOJI = 32
+MAX_DISTINCT = 50  # different emoji on one message (Mattermost's default, Slack's limit)
+MAX_PER_USER = 20  # reactions one user may put on one message
 
 
 class Reaction(BaseModel):
@@ -29,16 +36,36 @@ def clean_emoji(emoji):
     return emoji
 
 
-def toggle(user_id, message_id, emoji, add):
-    """Add or remove one reaction row; True when that changed anything."""
-    mine = (Reaction.message_id == message_id) & (Reaction.user == user_id) & (Reaction.emoji == emoji)
-    if not add:
-        return Reaction.delete().where(mine).execute() > 0
-    if Reaction.select().where(mine).exists():
-        return False
-    # A concurrent twin is ignored by the unique index.
-    Reaction.insert(message_id=message_id, user=user_id, emoji=emoji, created_at=utcnow()).on_conflict_ignore().execute()
-    return True
+def remove(user_id, message_id, emoji):
+    """Remove one reaction row; True when there was one."""
+    return Reaction.delete().where(_row(user_id, message_id, emoji)).execute() > 0
+
+
+def has(user_id, message_id, emoji):
+    return Reaction.select().where(_row(user_id, message_id, emoji)).exists()
+
+
+def add(user_id, message_id, emoji):
+    """Add one reaction row within the caps, else raise 422 ``too_many_emoji`` / ``too_many_reactions``.
+
+    The caller holds the message's row lock (see ``messages.react``), so two
+    concurrent additions cannot both take the last free place.
+    """
+    rows = db.execute_sql(f"SELECT emoji, user_id FROM reactions WHERE message_id = {db.param}",
+                          [message_id]).fetchall()
+    present = {e for e, _ in rows}
+    if sum(1 for _, uid in rows if uid == user_id) >= MAX_PER_USER:
+        raise invalid("too_many_reactions", N_("You can add at most %(max)s reactions to one message",
+                                               max=MAX_PER_USER), limit=MAX_PER_USER)
+    if emoji not in present and len(present) >= MAX_DISTINCT:
+        raise invalid("too_many_emoji", N_("A message can have at most %(max)s different reactions",
+                                           max=MAX_DISTINCT), limit=MAX_DISTINCT)
+    Reaction.insert(message_id=message_id, user=user_id, emoji=emoji,
+                    created_at=utcnow()).on_conflict_ignore().execute()  # a concurrent twin: the unique index
+
+
+def _row(user_id, message_id, emoji):
+    return (Reaction.message_id == message_id) & (Reaction.user == user_id) & (Reaction.emoji == emoji)
 
 
 def reactions_for(message_ids):

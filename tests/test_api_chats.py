@@ -165,3 +165,32 @@ def test_last_message_has_the_same_shape_as_messages_elsewhere(server):
     assert entry["mentions"] == [user_id(server, user1)]
     listed = next(c for c in server.request("GET", "/api/chats", user1).json() if c["id"] == general)
     assert listed["last_message"] == entry
+
+
+def test_chat_creation_is_capped_per_hour(server_factory):
+    """300 groups in 1.5 s used to be accepted; now ``chats_per_hour`` per user, racing requests included."""
+    server = server_factory(chats_per_hour="5")
+    user1, user2 = server.login("user1"), server.login("user2")
+    admin_id, user2_id = user_id(server, server.login("admin")), user_id(server, user2)
+    for n in range(4):
+        assert server.request("POST", "/api/chats", user1, {"type": "group", "title": f"g{n}"}).status_code == 201
+    assert server.request("POST", "/api/chats", user1, {"type": "direct", "user_id": user2_id}).status_code == 201
+    refused = server.request("POST", "/api/chats", user1, {"type": "group", "title": "one too many"})
+    error = assert_error(refused, 429, "too_many_chats")
+    assert error["message"] == "You can create at most 5 chats an hour. Try again in 60 minutes."
+    assert 3500 < int(refused.headers["Retry-After"]) <= 3600 and error["limit"] == 5
+    ru = server.request("POST", "/api/chats", user1, {"type": "group", "title": "x"}, headers={"Accept-Language": "ru"})
+    assert assert_error(ru, 429)["message"] == "Можно создать не больше 5 чатов в час. Повторите через 60 минут."
+    assert server.request("POST", "/api/chats", user1, {"type": "direct", "user_id": admin_id}).status_code == 200
+    statuses = []
+
+    def create(n):
+        statuses.append(server.request("POST", "/api/chats", user2, {"type": "group", "title": f"race {n}"}).status_code)
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [201] * 5 + [429] * 7
+    titles = [c["title"] for c in server.request("GET", "/api/chats", user2).json()]
+    assert len([t for t in titles if t.startswith("race ")]) == 5

@@ -4,8 +4,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import (assert_no_console_errors, entry, log_in, messages, open_chat, send, stored,
-                           user_id)
+from tests.browser import (assert_no_console_errors, connection, entry, log_in, messages, open_chat, send,
+                           stored, user_id)
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
@@ -118,6 +118,38 @@ def test_reactions_toggle_live_in_every_window(ui_server, new_page):
     got = {m["id"]: m for m in stored(ui_server, admin, chat)}[message["id"]]["reactions"]
     assert [(r["emoji"], r["count"]) for r in got] == [("👍", 1), ("🦄", 1)]
     assert_no_console_errors(user1, user2)
+
+
+def test_a_reaction_over_the_cap_is_explained_in_the_users_language(ui_server, new_page):
+    """A message at 50 different emoji refuses a 51st: the page says why, in English and in Russian."""
+    admin = ui_server.login("admin")
+    chat = general(ui_server, admin)
+    user3 = ui_server.request("POST", "/api/admin/users", admin, {"username": "user3", "password": "user3pass"}).json()
+    ui_server.request("POST", f"/api/chats/{chat}/members", admin, {"user_ids": [user3["id"]]})
+    message = ui_server.request("POST", f"/api/chats/{chat}/messages", admin, {"text": "Vote!"}).json()
+    for who, count in (("admin", 20), ("user2", 20), ("user3", 10)):  # each within the reaction burst
+        token = ui_server.login(who, "user3pass" if who == "user3" else None)
+        for n in range(count):
+            path = f"/api/messages/{message['id']}/reactions/{who}{n}"
+            assert ui_server.request("PUT", path, token).status_code == 200
+    page = log_in(new_page(), ui_server, "user1")
+
+    def refused_with(text):
+        open_chat(page, chat)
+        target = messages(page, "Vote!")
+        expect(target.locator("[data-testid=reaction-chip]")).to_have_count(50)
+        target.hover()
+        target.locator("[data-testid=react-message]").click()
+        page.locator("[data-testid=reaction-option]", has_text="👍").click()
+        expect(page.locator("[data-testid=composer-error]")).to_have_text(text)
+        expect(target.locator('[data-testid=reaction-chip][data-emoji="👍"]')).to_have_count(0)
+    refused_with("Reaction not saved: A message can have at most 50 different reactions")
+    ui_server.request("PATCH", "/api/me", ui_server.login("user1"), {"locale": "ru"})
+    page.reload()
+    expect(connection(page)).to_have_attribute("data-state", "online")
+    refused_with("Реакция не сохранена: У сообщения может быть не больше 50 разных реакций")
+    refusal = "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    assert page.console_errors == [refusal] * 2  # the browser's own line for each refused request, nothing else
 
 
 def test_mention_autocomplete_highlight_and_badge(ui_server, new_page):

@@ -141,3 +141,27 @@ def test_database_errors_are_counted(pg_database, tmp_path):
             cur.execute(f'ALTER DATABASE "{name}" CONNECTION LIMIT -1')
         admin.close()
         server.stop()
+
+
+def test_close_codes_a_client_picks_do_not_become_series(server):
+    """A client chooses its close code: 100 unknown ones are counted as one ``other`` series, in /metrics
+    and in the diagnostics counters (each used to become a series of its own)."""
+    token = server.login("user1")
+    before = scrape(server)
+
+    def series(samples):
+        return {labels for name, labels in samples if name == "messenger_connections_closed_total"}
+    for code in range(3000, 3100):
+        client = server.connect(token)
+        client.recv_type("connected")
+        client.conn.close(code=code)
+    client = server.connect(token)
+    client.recv_type("connected")
+    client.close()
+    after = scrape_until(server, "messenger_connections_closed_total",
+                         value(before, "messenger_connections_closed_total", code="other") + 100, code="other")
+    assert value(after, "messenger_connections_closed_total", code="other") - \
+        value(before, "messenger_connections_closed_total", code="other") == 100
+    assert series(after) - series(before) <= {(("code", "other"),), (("code", "1000"),)}
+    codes = server.request("GET", "/api/admin/diagnostics", server.login("admin")).json()["counters"]["close_codes"]
+    assert codes["other"] == 100 and not [c for c in codes if c.startswith("30")], codes

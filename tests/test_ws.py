@@ -546,3 +546,25 @@ def test_pipelining_sender_survives_a_slow_database(server_factory, database_url
     assert client.close_code is None
     history = server.request("GET", f"/api/chats/{general}/messages?limit=200", token).json()["messages"]
     assert sorted(m["text"] for m in history if m["text"].startswith("slow ")) == sorted(f"slow {c}" for c in ids)
+
+
+def test_connections_per_user_are_capped_with_4001(server_factory):
+    """600 sockets of one user used to be accepted; now ``ws_max_per_user``, refused with an explained 4001."""
+    server = server_factory(ws_max_per_user="3")
+    token = server.login("user1")
+    held = [connected(server, token)[0] for _ in range(3)]
+    assert closed_with(server.connect(token)) == (
+        4001, "too many connections: at most 3 per user; close another tab or device")
+    server.request("PATCH", "/api/me", token, {"locale": "ru"})
+    assert closed_with(server.connect(token)) == (4001, "слишком много подключений: не больше 3; закройте вкладку")
+    other, _ = connected(server, server.login("user2"))  # a cap per user, not per server
+    held.pop().close()
+    deadline, uid = time.monotonic() + 5, user_id(server, token)
+    while server.call(lambda: server.hub.connections_of(uid)) > 2:
+        assert time.monotonic() < deadline, "the closed connection was never released"
+        time.sleep(0.02)
+    held.append(connected(server, token)[0])  # a free place again
+    assert server.call(lambda: server.hub.close_codes["4001"]) == 2
+    assert server.call(lambda: server.hub.connection_count()) == 4
+    for client in [*held, other]:
+        client.close()

@@ -100,9 +100,11 @@ class PostgresBus(LocalBus):
         self._settled_token = max(self._settled_token, token)
         ready = [w for w in self._settle_waiters if w[0] <= self._settled_token]
         self._settle_waiters = [w for w in self._settle_waiters if w[0] > self._settled_token]
-        for _, future, deliver in ready:
+        for waiting, future, deliver in ready:  # one batch failing does not hold up the ones after it
             try:
                 deliver()
+            except Exception:
+                logger.exception("Delivering message batch %s failed", waiting)
             finally:
                 future.set_result(None)
 

@@ -64,9 +64,10 @@ def message_changed(bus, kind, message, member_ids):
     bus.publish({"type": kind, "message": message}, user_ids=member_ids)
 
 
-def reactions(bus, summary, member_ids):
-    """The whole new reaction list of one message, to every member."""
-    bus.publish({"type": "reactions", **summary}, user_ids=member_ids)
+def reactions(bus, summary, change, member_ids):
+    """The whole new reaction list of one message (bounded by the caps in ``models/reactions.py``) and
+    the change that made it, to every member."""
+    bus.publish({"type": "reactions", **summary, "change": change}, user_ids=member_ids)
 
 
 def close_session(bus, session_id):

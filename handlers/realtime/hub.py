@@ -13,9 +13,21 @@ from tornado.ioloop import IOLoop
 
 from handlers.realtime import events
 from handlers.realtime.bus import encode
+from models.i18n import N_
 
 logger = logging.getLogger(__name__)
 PRESENCE_SYNC_EXPIRY = 90.0  # seconds without news from a process before its users count as offline
+CLOSE_INTERNAL_ERROR = 1011
+SEND_FAILED = N_("server error while sending: reconnect and catch up")
+# Codes counted by name (RFC 6455's registered ones and this product's own); a client may send any
+# other number, and each would otherwise become a metric series of its own.
+KNOWN_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013,
+                               1014, 1015, 4000, 4001})
+
+
+def close_code_label(code):
+    """How a close code is counted: itself when known, else ``other``."""
+    return str(code) if code in KNOWN_CLOSE_CODES else "other"
 
 
 class RemotePresence:
@@ -50,6 +62,9 @@ class Hub:
     def connection_count(self):
         return sum(len(conns) for conns in self.by_user.values())
 
+    def connections_of(self, user_id):
+        return len(self.by_user.get(user_id, ()))
+
     def connections(self):
         return [c for conns in self.by_user.values() for c in conns]
 
@@ -75,7 +90,7 @@ class Hub:
         if not conns or conn not in conns:
             return
         conns.discard(conn)
-        self.close_codes[str(code)] += 1
+        self.count_close(code)
         logger.info("User %s disconnected. Total connections: %s (close code %s)",
                     user_id, self.connection_count(), code)
         if conns:
@@ -92,6 +107,9 @@ class Hub:
                 self.presence_grace, self._go_offline, user_id, chat_ids)
         else:
             self._go_offline(user_id, chat_ids)
+
+    def count_close(self, code):
+        self.close_codes[close_code_label(code)] += 1
 
     def _go_offline(self, user_id, chat_ids):
         self._offline_timers.pop(user_id, None)
@@ -191,11 +209,34 @@ class Hub:
                     continue
                 if text is None:
                     text = encode(event)
-                conn.send_text(text)
-                sent += 1
+                sent += self.send(conn, text)
         if text is not None:
             self.counters["events_delivered"] += 1
             self.counters["frames_delivered"] += sent
+
+    def send(self, conn, text):
+        """Hand ``text`` to one connection; True when it took it.
+
+        A connection that fails unexpectedly is logged (once: it is closed with
+        1011 and leaves the hub at once), and the fan-out goes on to the others.
+        """
+        try:
+            conn.send_text(text)
+            return True
+        except Exception:
+            self.drop(conn)
+            return False
+
+    def drop(self, conn):
+        """Log the error being handled, close ``conn`` with 1011 and take it out of the hub (even when
+        closing fails too)."""
+        logger.exception("Sending to user %s connection %s failed; closing it with %s",
+                         conn.user_id, conn.conn_id, CLOSE_INTERNAL_ERROR)
+        try:
+            conn.close(CLOSE_INTERNAL_ERROR, SEND_FAILED)
+        except Exception as exc:  # its transport is broken: leaving the hub is what matters
+            logger.debug("Closing connection %s failed too: %r", conn.conn_id, exc)
+        self.detach(conn, CLOSE_INTERNAL_ERROR)
 
     def _apply_control(self, control, origin):
         action = control.get("action")

@@ -13,6 +13,7 @@ import logging
 import time
 
 from handlers.realtime import events
+from handlers.realtime.bus import encode
 from models import storage
 from models.db import DatabaseUnavailable, db_call, unavailable_error
 from models.errors import AppError
@@ -24,6 +25,7 @@ from models.validate import check_id
 
 logger = logging.getLogger(__name__)
 NOT_STORED = N_("message not stored")
+UNCONFIRMED = N_("Message not confirmed: send it again with the same client_msg_id (it is never stored twice)")
 
 
 class MessageWriter:
@@ -73,30 +75,45 @@ class MessageWriter:
     async def _drain(self):
         while self._queue:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
-            self.batches += 1
-            token = self.bus.next_batch_token()
-            started = time.perf_counter()
             try:
-                results = await db_call(self._store, [request for request, _, _ in batch], token)
-            except DatabaseUnavailable as exc:  # nobody in the batch is acked
-                logger.warning("Message batch of %s failed: %s", len(batch), exc)
-                results = [{"error": unavailable_error(exc, NOT_STORED)} for _ in batch]
-            except Exception:
-                logger.exception("Message batch of %s failed; retrying one by one", len(batch))
-                results = None
-            if self.on_commit is not None:
-                self.on_commit(len(batch), time.perf_counter() - started)
-            if results is None:  # one item broke the transaction: store them one by one so only that one fails
-                for item in batch:
-                    await self._store_alone(item)
-            else:
-                await self._deliver(batch, results, token)
+                await self._write(batch)
+            except Exception:  # a bug: this batch's senders still hear back, and the next batch goes on
+                logger.exception("Message batch of %s failed unexpectedly", len(batch))
+            finally:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_result({"error": AppError(500, "internal_error", UNCONFIRMED)})
+
+    async def _write(self, batch):
+        """Commit one batch (or its items one by one when it fails), then publish and ack it."""
+        self.batches += 1
+        token = self.bus.next_batch_token()
+        started = time.perf_counter()
+        try:
+            results = await db_call(self._store, [request for request, _, _ in batch], token)
+        except DatabaseUnavailable as exc:  # nobody in the batch is acked
+            logger.warning("Message batch of %s failed: %s", len(batch), exc)
+            results = [{"error": unavailable_error(exc, NOT_STORED)} for _ in batch]
+        except Exception:
+            logger.exception("Message batch of %s failed; retrying one by one", len(batch))
+            results = None
+        if self.on_commit is not None:
+            self.on_commit(len(batch), time.perf_counter() - started)
+        if results is None:  # one item broke the transaction: store them one by one so only that one fails
+            for item in batch:
+                await self._store_alone(item)
+        else:
+            await self._deliver(batch, results, token)
 
     async def _deliver(self, batch, results, token):
         """Publish and ack what was stored, in id order with what other processes committed before it."""
         def deliver():
-            for (_, origin, future), result in zip(batch, results):
-                self._publish(result, origin)
+            for (request, origin, future), result in zip(batch, results):
+                try:
+                    self._publish(result, origin)
+                except Exception:  # a bug in one message's fan-out: the others still go out
+                    logger.exception("Publishing the message of user %s to chat %s failed",
+                                     request["sender_id"], request["chat_id"])
                 if not future.done():
                     future.set_result(result)
         if any(result.get("created") for result in results):
@@ -141,5 +158,5 @@ class MessageWriter:
                              user_ids=result["member_ids"],
                              exclude_conn=origin.conn_id if origin else None,
                              local_only=self.bus.announce_in_transaction is not None)
-        if origin is not None:
-            origin.send_event(events.message_ack(message))
+        if origin is not None:  # through the hub, which contains a failing connection
+            self.bus.hub.send(origin, encode(events.message_ack(message)))
