@@ -3,7 +3,7 @@
     python server.py [--host H] [--port P] ...     run the server
     python server.py --version                     version and git commit
     python server.py doctor --url URL --user NAME  check a running server from a terminal
-    python server.py create-user NAME [--admin]    operator commands (see handlers/commands.py):
+    python server.py create-user NAME [--admin]    operator commands (see cli/commands.py):
     python server.py set-password NAME             passwords come from a prompt or stdin
     python server.py migrate
     python server.py backup --to FILE
@@ -285,9 +285,9 @@ async def serve(config):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "doctor":
-        from handlers.doctor import main as doctor_main
+        from cli.doctor import main as doctor_main
         return doctor_main(argv[1:])
-    from handlers import commands
+    from cli import commands
     if argv and argv[0] in commands.COMMANDS:
         return commands.main(argv, settings_parser, parse_config)
     config = parse_config(argv)

@@ -18,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import server  # noqa: E402
-from handlers.sweeper import BATCH  # noqa: E402
+from jobs.sweeper import BATCH  # noqa: E402
 from models import files  # noqa: E402
 from models.clock import utcnow  # noqa: E402
 from models.db import db, run_in_transaction  # noqa: E402

@@ -1,3 +1,3 @@
 """Everything on the event loop: HTTP endpoints (app, base, api, pages, ws, diagnostics), the
-real-time engine (``realtime/``) and tooling (doctor, throttle, redact, logbuffer).
-Domain logic lives in ``models``."""
+real-time engine (``realtime/``) and what requests pass through (throttle, redact, logbuffer, i18n).
+Domain logic lives in ``models``; command-line tools in ``cli``, timed jobs in ``jobs``."""

@@ -5,7 +5,7 @@ import logging
 from handlers import i18n
 from handlers.base import SESSION_COOKIE, ApiHandler, BaseHandler, session_cookie
 from handlers.realtime import events
-from models import chats, messages, search, storage, users
+from models import chats, disk_space, messages, search, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 from models.i18n import N_
@@ -21,7 +21,7 @@ class HealthHandler(ApiHandler):
         body = {"status": "ok", "db": "ok", "version": state.version,
                 "database": "sqlite" if is_sqlite() else "postgresql",
                 "connections": state.hub.connection_count()}
-        disk_full = storage.problem(self.config)
+        disk_full = disk_space.problem(self.config)
         body["disk"] = "full" if disk_full else "ok"
         try:
             await asyncio.wait_for(db_call(ping), timeout=5)

@@ -15,7 +15,7 @@ from handlers.realtime.bus import LocalBus
 from handlers.realtime.hub import Hub
 from handlers.realtime.writer import MessageWriter
 from handlers.redact import loggable_uri
-from handlers.sweeper import OrphanSweeper
+from jobs.sweeper import OrphanSweeper
 from handlers.throttle import SendRateLimiter, make_limiters
 from models import users
 from models.db import db_call

@@ -15,7 +15,7 @@ import tornado
 from handlers import csp
 from handlers.base import ApiHandler, BaseHandler
 from handlers.logbuffer import ring_buffer
-from models import migrations, storage
+from models import disk_space, migrations
 from models.clock import iso
 from models.db import DatabaseUnavailable, db_call, describe_url, is_sqlite
 
@@ -95,7 +95,7 @@ async def server_facts(state):
         "migrations": {"applied": applied, "available": available,
                        "pending": None if applied is None else [m for m in available if m not in applied]},
         "writer": {"backlog": writer.backlog(), "batches": writer.batches, "committed": writer.committed},
-        "storage": storage.facts(config),
+        "storage": disk_space.facts(config),
         "bus": state.bus.stats(),
         "websocket": {"path": "/ws", "ping_interval": config["ws_ping_interval"],
                       "ping_timeout": config["ws_ping_timeout"], "outbox_limit_bytes": config["ws_outbox_bytes"],

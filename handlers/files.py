@@ -8,7 +8,7 @@ import tornado.web
 
 from handlers.base import ApiHandler, session_cookie
 from handlers.multipart import find_file_part
-from models import files, storage, thumbnails, users
+from models import disk_space, files, thumbnails, users
 from models.db import db_call, run_blocking
 from models.errors import AppError, bad_request
 from models.i18n import N_, NP_
@@ -66,7 +66,7 @@ class UploadHandler(ApiHandler):
     async def _check_allowed(self, length):
         """Refuse an upload of about ``length`` bytes while the disk is (almost) full, over the user's
         upload rate, or over their quota of unattached bytes."""
-        if storage.problem(self.config, reserve=2 * length):  # the spool, then the database
+        if disk_space.problem(self.config, reserve=2 * length):  # the spool, then the database
             raise AppError(507, "disk_full", N_("The server's disk is almost full; uploads are refused until "
                                                 "space is freed"))
         limiter = self.state.upload_limiter

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import peewee
 from playhouse import db_url
 
-from models import storage
+from models import disk_space
 from models.errors import AppError
 from models.i18n import N_
 
@@ -125,7 +125,7 @@ def init_db(url, pool_size=8):
                                   timeout=10, connect_timeout=5)
         workers = pool_size
     db.initialize(database)
-    storage.clear_refusal()
+    disk_space.clear_refusal()
     with _lock:
         if _executor is not None:
             _executor.shutdown(wait=True)
@@ -174,7 +174,7 @@ def run_in_transaction(fn, *args, **kwargs):
         causes = _causes(exc)
         full = next((cause for cause in causes if _is_disk_full(cause)), None)
         if full is not None:
-            storage.note_disk_full(_first_line(full))
+            disk_space.note_disk_full(_first_line(full))
             raise DiskFull(_first_line(full)) from exc
         original = next((cause for cause in causes if "cannot rollback" not in str(cause)), exc)
         raise DatabaseUnavailable(_first_line(original)) from exc

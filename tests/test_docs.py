@@ -24,7 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 API_DOC = ROOT / "docs" / "api.md"
 README = ROOT / "README.md"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-SOURCE_DIRS = ("handlers", "models")
+SOURCE_DIRS = ("handlers", "models", "cli", "jobs")
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def test_every_error_code_is_documented(api_doc):
 
 def close_codes_sent():
     """Integer codes passed to ``.close(...)`` / ``.close_all(...)`` by the server (handlers/, server.py;
-    not handlers/doctor.py, which is a client)."""
+    not cli/doctor.py, which is a client)."""
     codes = set()
     for path in [*source_files("handlers"), ROOT / "server.py"]:
         if path.name == "doctor.py":

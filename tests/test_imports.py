@@ -9,7 +9,7 @@ import importlib
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PACKAGES = ("handlers", "models")
+PACKAGES = ("handlers", "models", "cli", "jobs")
 
 
 def project_modules():

@@ -1,7 +1,7 @@
 """Keep the translation catalogs in step with the code: ``make translations`` runs this.
 
 1. Extract every marked message into ``messages.pot``: ``N_()``/``NP_()`` (and
-   gettext's usual names) in handlers/, models/ and server.py, ``{% trans %}``
+   gettext's usual names) in handlers/, models/, cli/, jobs/ and server.py, ``{% trans %}``
    and ``_()`` in templates/, the texts of ``static/close-codes.json`` (causes
    and fixes the doctor prints).
 2. Update ``<code>/LC_MESSAGES/messages.po`` for each language from it: new
@@ -46,7 +46,7 @@ def extract_explanations(fileobj, keywords, comment_tags, options):
         yield 0, None, text, []
 
 
-METHODS = [("handlers/**.py", "python"), ("models/**.py", "python"), ("server.py", "python"),
+METHODS = [*((f"{package}/**.py", "python") for package in ("handlers", "models", "cli", "jobs")), ("server.py", "python"),
            ("templates/**.html", "jinja2"), ("static/close-codes.json", extract_explanations)]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "silent": "false"}}
 VERSION = "1.0"

@@ -27,7 +27,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 
 from handlers.realtime import events
 from handlers.realtime.bus import LocalBus, make_envelope
-from models import bus as bus_store
+from models import bus_spill
 from models.db import db_call
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class PostgresBus(LocalBus):
         other processes see new messages in commit order, which per chat is id order.
         """
         payloads = [self._encode(make_envelope(event, user_ids)) for event, user_ids in pairs]
-        bus_store.notify_all(CHANNEL, [*payloads, self._encode({"settled": token})])
+        bus_spill.notify_all(CHANNEL, [*payloads, self._encode({"settled": token})])
 
     def next_batch_token(self):
         self._batch_token += 1
@@ -121,7 +121,7 @@ class PostgresBus(LocalBus):
         while self._outgoing:
             batch, self._outgoing = self._outgoing, []
             try:
-                await db_call(bus_store.notify_all, CHANNEL, batch)
+                await db_call(bus_spill.notify_all, CHANNEL, batch)
                 self.sent += len(batch)
             except Exception as exc:  # other processes miss these; their clients catch up on reconnect
                 logger.warning("Could not NOTIFY %s event(s) to other processes: %s", len(batch), exc)
@@ -183,7 +183,7 @@ class PostgresBus(LocalBus):
             payload = await self._incoming.get()
             try:
                 if payload.startswith("ref:"):
-                    payload = await db_call(bus_store.read_spilled, int(payload[4:]))
+                    payload = await db_call(bus_spill.read_spilled, int(payload[4:]))
                     if payload is None:
                         continue
                 if payload.endswith(self._own_suffix) and not payload.startswith('{"settled":'):

@@ -14,7 +14,7 @@ import time
 
 from handlers.realtime import events
 from handlers.realtime.bus import encode
-from models import storage
+from models import disk_space
 from models.db import DatabaseUnavailable, db_call, unavailable_error
 from models.errors import AppError
 from models.i18n import N_
@@ -153,7 +153,7 @@ class MessageWriter:
         message = result["message"]
         self.committed += result["created"]
         if result["created"]:
-            storage.clear_refusal()
+            disk_space.clear_refusal()
             self.bus.publish(events.new_message(message),
                              user_ids=result["member_ids"],
                              exclude_conn=origin.conn_id if origin else None,
