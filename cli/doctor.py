@@ -32,7 +32,7 @@ from tornado.iostream import StreamClosedError
 from tornado.simple_httpclient import HTTPStreamClosedError, HTTPTimeoutError
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
-from handlers import i18n
+from handlers import close_reasons as closing, i18n
 from handlers.bundle import program_name, resource
 from handlers.redact import preview
 from models.i18n import N_, NP_, render
@@ -42,11 +42,6 @@ PINGS = 20
 NO_SERVER = N_("the server does not answer (check 1)")
 NO_CONNECTION = N_("needs an open connection (check 5)")
 SEND_OUTPUT = N_("Send this output to an administrator.")
-# Close reasons of the server (handlers/ws.py, handlers/api.py, events.py) that point at one cause, as message ids.
-ORIGIN_REFUSED = "origin not allowed: %(origin)s"
-ACCOUNT_CLOSED = ("user deactivated", "This account has been deactivated", "password was reset: log in again")
-NO_CREDENTIALS = ("missing token: pass ?token=, a session cookie, or an auth frame within %(seconds)s s",
-                  'not authenticated: the first frame must be {"type":"auth","token":...}')
 LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")  # gettext's order
 
 
@@ -289,11 +284,11 @@ class Doctor:
             return failed(value, N_("A close code the doctor does not know."), SEND_OUTPUT)
         pick = entry["causes"][0]
         if code == 1008:
-            if reason_is(reason, ORIGIN_REFUSED):
+            if reason_is(reason, closing.ORIGIN_REFUSED):
                 pick = entry["causes"][2]
-            elif reason_is(reason, *ACCOUNT_CLOSED):
+            elif reason_is(reason, *closing.ACCOUNT_CLOSED):
                 pick = entry["causes"][1]
-            elif reason_is(reason, *NO_CREDENTIALS):
+            elif reason_is(reason, *closing.WITHOUT_CREDENTIALS):
                 pick = entry["causes"][3]
         return failed(value, pick["cause"], pick["fix"], pick["check"])
 

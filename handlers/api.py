@@ -2,7 +2,7 @@
 import asyncio
 import logging
 
-from handlers import i18n
+from handlers import close_reasons as closing, i18n
 from handlers.base import SESSION_COOKIE, ApiHandler, BaseHandler, session_cookie
 from handlers.realtime import events
 from models import chats, disk_space, messages, search, users
@@ -146,7 +146,7 @@ class AdminPasswordHandler(ApiHandler):
         password_hash = await run_blocking(users.hash_password, password)
         user_id = self.path_id(user_id)
         result = await db_call(users.set_password, user_id, password_hash)
-        events.close_user(self.state.bus, user_id, N_("password was reset: log in again"))
+        events.close_user(self.state.bus, user_id, closing.PASSWORD_RESET)
         self.send_json(result)
 
 

@@ -15,7 +15,7 @@ import orjson
 from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from handlers import i18n
+from handlers import close_reasons as closing, i18n
 from handlers.base import (authenticate_token, bearer_token, error_body, origin_allowed, session_cookie,
                            set_security_headers)
 from handlers.realtime import events
@@ -32,12 +32,8 @@ from models.validate import check_id
 
 logger = logging.getLogger(__name__)
 
-CLOSE_POLICY = 1008
-CLOSE_SLOW_CONSUMER = 4000
-CLOSE_TOO_MANY_CONNECTIONS = 4001
 MAX_INFLIGHT_SENDS = 64
 TYPING_INTERVAL = 2.0
-DB_UNAVAILABLE = N_("database unavailable")
 
 
 def _int_field(frame, name):
@@ -98,44 +94,39 @@ class ChatSocket(WebSocketHandler):
         else:
             logger.info("WebSocket connection attempt without token in the URL")
         if not origin_allowed(self.request, self.state.config["allowed_origins"]):
-            return self.refuse(N_("origin not allowed: %(origin)s", origin=self.request.headers.get("Origin")[:80]))
-        try:
-            if token is not None:
-                user = await authenticate_token(self.state.config["secret_key"], token)
-            elif cookie := session_cookie(self):
-                user = await db_call(users.session_for_refresh_token, cookie)
-            else:
-                self._auth_timer = IOLoop.current().call_later(self.state.config["ws_auth_timeout"],
-                                                               self._auth_timeout)
-                return
-        except AppError as exc:
-            return self.refuse(exc.message)
-        except DatabaseUnavailable:
-            return self.close(1011, DB_UNAVAILABLE)
-        await self._start(user)
+            return self.refuse(closing.ORIGIN_REFUSED.fill(origin=self.request.headers.get("Origin")[:80]))
+        if token is not None:
+            await self._admit(authenticate_token(self.state.config["secret_key"], token))
+        elif cookie := session_cookie(self):
+            await self._admit(db_call(users.session_for_refresh_token, cookie))
+        else:
+            self._auth_timer = IOLoop.current().call_later(self.state.config["ws_auth_timeout"], self._auth_timeout)
 
     def _auth_timeout(self):
-        seconds = "%g" % self.state.config["ws_auth_timeout"]
-        self.refuse(N_("missing token: pass ?token=, a session cookie, or an auth frame within %(seconds)s s",
-                       seconds=seconds))
+        self.refuse(closing.NO_CREDENTIALS.fill(seconds="%g" % self.state.config["ws_auth_timeout"]))
 
-    def refuse(self, reason, code=CLOSE_POLICY):
+    def refuse(self, reason, code=closing.POLICY):
         logger.info("WebSocket refused with %s: %s", code, reason)
         self.state.hub.count_close(code)
         self.close(code, reason)
 
-    async def _start(self, user):
+    async def _admit(self, user_lookup):
+        """Finish authenticating, whichever way the credentials came: ``user_lookup`` (awaitable) gives the
+        user of the token or cookie; then the user's chats, and the connection joins the hub.  Refused
+        credentials close with 1008 and the reason that names the cause, an unreachable database with 1011."""
         try:
+            user = await user_lookup
             chat_ids, peer_ids = await db_call(memberships.connection_bootstrap, user["id"])
+        except AppError as exc:
+            return self.refuse(exc.message)
         except DatabaseUnavailable:
-            return self.close(1011, DB_UNAVAILABLE)
+            return self.close(closing.INTERNAL_ERROR, closing.DB_UNAVAILABLE)
         if self.ws_connection is None or self.ws_connection.is_closing():
             return
         self.locale = i18n.for_request(self, user)  # the saved language, now that the user is known
         hub, most = self.state.hub, self.state.config["ws_max_per_user"]
         if most and hub.connections_of(user["id"]) >= most:
-            return self.refuse(N_("too many connections: at most %(max)s per user; close another tab or device",
-                                  max=most), CLOSE_TOO_MANY_CONNECTIONS)
+            return self.refuse(closing.TOO_MANY.fill(max=most), closing.TOO_MANY_CONNECTIONS)
         self.user, self.user_id, self.session_id = user, user["id"], user["session_id"]
         hub.attach(self, chat_ids)
         self.send_event(events.connected(user, self.conn_id, chat_ids, hub.online_among([*peer_ids, user["id"]]),
@@ -161,8 +152,8 @@ class ChatSocket(WebSocketHandler):
         pending = self.outbox_bytes
         if pending > self.state.config["ws_outbox_bytes"]:
             logger.warning("User %s connection %s fell %s bytes behind; closing with %s",
-                           self.user_id, self.conn_id, pending, CLOSE_SLOW_CONSUMER)
-            self.close(CLOSE_SLOW_CONSUMER, N_("outgoing buffer overflow: reconnect and catch up"))
+                           self.user_id, self.conn_id, pending, closing.SLOW_CONSUMER)
+            self.close(closing.SLOW_CONSUMER, closing.FELL_BEHIND)
 
     def close(self, code=None, reason=None):
         """Close once; the protocol sends ``reason`` (marked or plain) in this connection's language, cut to fit."""
@@ -212,20 +203,13 @@ class ChatSocket(WebSocketHandler):
 
     async def _authenticate_frame(self, kind, frame):
         if kind != "auth":
-            return self.refuse(N_("not authenticated: the first frame must be {\"type\":\"auth\",\"token\":...}"))
+            return self.refuse(closing.NOT_AUTHENTICATED)
+        if self._auth_timer is not None:  # the frame came in time, whatever it holds
+            IOLoop.current().remove_timeout(self._auth_timer)
+            self._auth_timer = None
         token = frame.get("token") if isinstance(frame.get("token"), str) else ""
         logger.info("WebSocket connection attempt with token: %s", preview(token))
-        try:
-            user = await authenticate_token(self.state.config["secret_key"], token)
-        except AppError as exc:
-            return self.refuse(exc.message)
-        except DatabaseUnavailable:
-            return self.close(1011, DB_UNAVAILABLE)
-        finally:
-            if self._auth_timer is not None:
-                IOLoop.current().remove_timeout(self._auth_timer)
-                self._auth_timer = None
-        await self._start(user)
+        await self._admit(authenticate_token(self.state.config["secret_key"], token))
 
     async def frame_auth(self, frame):
         raise bad_request("already_authenticated", N_("This connection is already authenticated"))

@@ -23,6 +23,11 @@ class Text(str):
         self.msgid, self.plural, self.params = msgid, plural, params
         return self
 
+    def fill(self, **params):
+        """This message with its ``%(name)s`` placeholders given (a template kept as a constant, filled
+        where it is used)."""
+        return Text(self.msgid, self.plural, **params)
+
     def render(self, translations=None):
         """The message in the language of ``translations`` (a ``gettext``-like catalog), English without one."""
         if translations is None:

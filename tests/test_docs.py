@@ -253,17 +253,18 @@ def test_every_error_code_is_documented(api_doc):
 
 # --- 5. close codes ---------------------------------------------------------------------------------
 
+def int_constants(tree):
+    return {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+            if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, int)}
+
+
 def close_codes_sent():
-    """Integer codes passed to ``.close(...)`` / ``.close_all(...)`` by the server (handlers/, server.py;
-    not cli/doctor.py, which is a client)."""
-    codes = set()
+    """The codes of ``handlers/close_reasons.py`` and the integer codes passed to ``.close(...)`` /
+    ``.close_all(...)`` by the server (handlers/, server.py; not cli/doctor.py, which is a client)."""
+    codes = set(int_constants(parsed(ROOT / "handlers" / "close_reasons.py")).values())
     for path in [*source_files("handlers"), ROOT / "server.py"]:
-        if path.name == "doctor.py":
-            continue
         tree = parsed(path)
-        constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign)
-                     for t in n.targets if isinstance(t, ast.Name)
-                     and isinstance(n.value, ast.Constant) and isinstance(n.value.value, int)}
+        constants = int_constants(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node) in ("close", "close_all") and node.args:
                 first = node.args[0]
@@ -276,6 +277,6 @@ def close_codes_sent():
 
 def test_every_close_code_sent_is_documented(api_doc):
     codes = close_codes_sent()
-    assert {1008, 4000, 1011, 1001} <= codes, codes
+    assert {1008, 4000, 4001, 1011, 1001} <= codes, codes
     missing = sorted(code for code in codes if f"**{code}**" not in api_doc)
     assert not missing, f"close codes the server sends but docs/api.md does not list (as **code**): {missing}"

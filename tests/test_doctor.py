@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from handlers import doctor
+from cli import doctor
+from handlers import close_reasons as closing, i18n
 from tests.harness import ROOT, SERVER_BINARY, run_server_command, server_command
 
 pytestmark = pytest.mark.subprocess  # the doctor is a process: CI runs it from the binary too
@@ -136,10 +137,11 @@ def test_doctor_blames_a_proxy_that_drops_the_upgrade(ui_server):
 
 def test_doctor_explains_close_codes_from_the_shared_table():
     d = doctor.Doctor("http://127.0.0.1:1")
-    origin = d.close_failure(1008, "origin not allowed: https://evil.example", "right after opening")
+    refused = closing.ORIGIN_REFUSED.fill(origin="https://evil.example")
+    origin = d.close_failure(1008, i18n.close_reason(refused, i18n.get("en")), "right after opening")
     assert "CM_ALLOWED_ORIGINS" in origin.fix
-    assert "CM_ALLOWED_ORIGINS" in d.close_failure(1008, "источник не разрешён: https://evil.example", "now").fix
-    slow = d.close_failure(4000, "outgoing buffer overflow: reconnect and catch up", "later")
+    assert "CM_ALLOWED_ORIGINS" in d.close_failure(1008, i18n.close_reason(refused, i18n.get("ru")), "now").fix
+    slow = d.close_failure(closing.SLOW_CONSUMER, i18n.close_reason(closing.FELL_BEHIND, i18n.get("en")), "later")
     assert slow.status == "FAIL" and "after_id" in slow.fix
     assert d.table == doctor.load_explanations()
     assert doctor.ws_url_for("https://chat.example.com/messenger/") == "wss://chat.example.com/messenger/ws"

@@ -9,7 +9,7 @@ import pytest
 
 from handlers import i18n
 from handlers.ws_protocol import TORNADO_REASONS
-from handlers.ws import DB_UNAVAILABLE
+from handlers.close_reasons import DB_UNAVAILABLE
 from models.i18n import N_, NP_, render
 from tests.helpers import assert_error
 from tests.test_ws import closed_with, connected

@@ -4,8 +4,8 @@ Functions taking ``bus`` publish an event after a domain change committed
 (REST and WebSocket share them); the others build the dict for the caller to
 publish or to send to one connection.
 """
+from handlers import close_reasons as closing
 from models.clock import iso, utcnow
-from models.i18n import N_
 from models.memberships import chat_title
 
 
@@ -72,10 +72,10 @@ def reactions(bus, summary, change, member_ids):
 
 def close_session(bus, session_id):
     bus.publish(None, control={"action": "close_session", "session_id": session_id,
-                               "reason": N_("token revoked (logged out)")})
+                               "reason": closing.LOGGED_OUT})
 
 
-def close_user(bus, user_id, reason=N_("user deactivated")):
+def close_user(bus, user_id, reason=closing.USER_DEACTIVATED):
     bus.publish(None, control={"action": "close_user", "user_id": user_id, "reason": reason})
 
 

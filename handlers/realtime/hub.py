@@ -11,18 +11,16 @@ import time
 
 from tornado.ioloop import IOLoop
 
+from handlers import close_reasons as closing
 from handlers.realtime import events
 from handlers.realtime.bus import encode
-from models.i18n import N_
 
 logger = logging.getLogger(__name__)
 PRESENCE_SYNC_EXPIRY = 90.0  # seconds without news from a process before its users count as offline
-CLOSE_INTERNAL_ERROR = 1011
-SEND_FAILED = N_("server error while sending: reconnect and catch up")
 # Codes counted by name (RFC 6455's registered ones and this product's own); a client may send any
 # other number, and each would otherwise become a metric series of its own.
-KNOWN_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013,
-                               1014, 1015, 4000, 4001})
+KNOWN_CLOSE_CODES = frozenset({*range(1000, 1004), *range(1005, 1016), closing.SLOW_CONSUMER,
+                               closing.TOO_MANY_CONNECTIONS})
 
 
 def close_code_label(code):
@@ -231,12 +229,12 @@ class Hub:
         """Log the error being handled, close ``conn`` with 1011 and take it out of the hub (even when
         closing fails too)."""
         logger.exception("Sending to user %s connection %s failed; closing it with %s",
-                         conn.user_id, conn.conn_id, CLOSE_INTERNAL_ERROR)
+                         conn.user_id, conn.conn_id, closing.INTERNAL_ERROR)
         try:
-            conn.close(CLOSE_INTERNAL_ERROR, SEND_FAILED)
+            conn.close(closing.INTERNAL_ERROR, closing.SEND_FAILED)
         except Exception as exc:  # its transport is broken: leaving the hub is what matters
             logger.debug("Closing connection %s failed too: %r", conn.conn_id, exc)
-        self.detach(conn, CLOSE_INTERNAL_ERROR)
+        self.detach(conn, closing.INTERNAL_ERROR)
 
     def _apply_control(self, control, origin):
         action = control.get("action")
