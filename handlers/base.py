@@ -227,11 +227,19 @@ class BaseHandler(tornado.web.RequestHandler):
         """Every uncaught exception ends here: JSON under /api/, the error page elsewhere."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         body = self.set_error_status(exc, status_code)
-        if self.request.path.startswith("/api/"):
-            self.set_header("Content-Type", "application/json")
-            self.finish(orjson.dumps({"error": body}))
+        if self.errors_in_json():
+            self.finish_error_json(body)
         else:
             self.render_page("error.html", status_code=self.get_status(), message=body["message"])
+
+    def errors_in_json(self):
+        """Whether this request's errors are answered as JSON (the REST API) rather than a page."""
+        return self.request.path.startswith("/api/")
+
+    def finish_error_json(self, body):
+        """The one JSON error answer, ``{"error": {"code", "message", …}}`` (``body`` from ``set_error_status``)."""
+        self.set_header("Content-Type", "application/json")
+        self.finish(orjson.dumps({"error": body}))
 
     def set_error_status(self, exc, status_code=500):
         """Set the status (and ``Retry-After``) that ``exc`` calls for; return its error body."""

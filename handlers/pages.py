@@ -92,11 +92,8 @@ class FormPage(StreamedBody, PageHandler):
     def wants_json(self):
         return "application/json" in self.request.headers.get("Accept", "")
 
-    def write_error(self, status_code, **kwargs):
-        if not self.wants_json():
-            return super().write_error(status_code, **kwargs)
-        body = self.set_error_status(kwargs.get("exc_info", (None, None, None))[1], status_code)
-        self.finish({"error": body})
+    def errors_in_json(self):
+        return self.wants_json()
 
 
 class IndexHandler(PageHandler):
@@ -136,7 +133,7 @@ class LoginPage(FormPage):
         except (AppError, DatabaseUnavailable) as exc:
             body = self.set_error_status(exc)
             if wants_json:
-                return self.finish({"error": body})
+                return self.finish_error_json(body)
             return self.render_form(error=body["message"], username=username)
         if wants_json:
             self.set_header("Content-Type", "application/json")
