@@ -280,3 +280,19 @@ def test_every_close_code_sent_is_documented(api_doc):
     assert {1008, 4000, 4001, 1011, 1001} <= codes, codes
     missing = sorted(code for code in codes if f"**{code}**" not in api_doc)
     assert not missing, f"close codes the server sends but docs/api.md does not list (as **code**): {missing}"
+
+
+# --- 6. the module map ------------------------------------------------------------------------------
+
+def test_architecture_names_every_module_and_no_stale_one():
+    """docs/architecture.md's module table names every module of the packages (migrations aside, as one
+    folder) and server.py, and names no module that is gone."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text[text.index("### Where each module lives"):text.index("The import graph is a tree")]
+    named = set(re.findall(r"^\| `([\w/]+(?:\.py|/))` \|", table, re.M))
+    modules = {"server.py", "models/migrations/"}
+    for package in ("handlers", "models", "cli", "jobs"):
+        modules |= {str(path.relative_to(ROOT)) for path in (ROOT / package).rglob("*.py")
+                    if path.name != "__init__.py" and "migrations" not in path.parts}
+    assert not modules - named, f"modules missing from docs/architecture.md: {sorted(modules - named)}"
+    assert not named - modules, f"docs/architecture.md names modules that do not exist: {sorted(named - modules)}"

@@ -1,4 +1,4 @@
-"""The layout stays a tree: no import cycles among handlers/ and models/, none hidden in functions.
+"""The layout stays a tree: no import cycles among handlers/, models/, cli/ and jobs/, none hidden in functions.
 
 The graph is read from each module's top-level imports (``ast``, nothing
 executed); then every module is really imported, so a module that only works
