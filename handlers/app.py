@@ -16,7 +16,7 @@ from handlers.realtime.hub import Hub
 from handlers.realtime.writer import MessageWriter
 from handlers.redact import loggable_uri
 from jobs.sweeper import OrphanSweeper
-from handlers.throttle import SendRateLimiter, make_limiters
+from handlers.throttle import make_limiters
 from models import users
 from models.db import db_call
 
@@ -54,13 +54,13 @@ def make_app(config):
     """Build the application from a settings dict (see ``server.SETTINGS``)."""
     bus = make_bus(config)
     hub = Hub(bus, presence_grace=config["presence_grace"], on_offline=_record_last_seen)
-    throttle, send_limiter, reaction_limiter = make_limiters(config, shared=on_postgres(config))
+    limiters = make_limiters(config, shared=on_postgres(config))
     state = types.SimpleNamespace(
         config=config, version=VERSION, bus=bus, hub=hub,
-        writer=MessageWriter(bus, send_limiter, config["write_batch_max"]),
-        throttle=throttle,
-        upload_limiter=SendRateLimiter(config["upload_rate"], config["upload_burst"]),  # per process
-        reaction_limiter=reaction_limiter,
+        writer=MessageWriter(bus, limiters.send, config["write_batch_max"]),
+        throttle=limiters.login,
+        upload_limiter=limiters.upload,
+        reaction_limiter=limiters.reaction,
         sweeper=OrphanSweeper(config["orphan_upload_grace"]),
         jinja=i18n.install(jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, "templates")),
                                               autoescape=True)),

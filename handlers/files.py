@@ -11,7 +11,7 @@ from handlers.multipart import find_file_part
 from models import disk_space, files, thumbnails, users
 from models.db import db_call, run_blocking
 from models.errors import AppError, bad_request
-from models.i18n import N_, NP_
+from models.i18n import N_
 
 MULTIPART_OVERHEAD = 64 * 1024  # part headers and boundaries around the file itself
 DISCARD_LIMIT = 1024 * 1024 * 1024  # read (and drop) up to this after a 413 so that the client sees the answer
@@ -69,12 +69,7 @@ class UploadHandler(ApiHandler):
         if disk_space.problem(self.config, reserve=2 * length):  # the spool, then the database
             raise AppError(507, "disk_full", N_("The server's disk is almost full; uploads are refused until "
                                                 "space is freed"))
-        limiter = self.state.upload_limiter
-        wait = await limiter.retry_after(self.current_user["id"]) if limiter.rate else 0
-        if wait:
-            raise AppError(429, "rate_limited", NP_("Uploading too fast. Try again in %(num)d second.",
-                                                    "Uploading too fast. Try again in %(num)d seconds.", wait),
-                           retry_after=wait)
+        await self.state.upload_limiter.check(self.current_user["id"])
         await db_call(files.check_quota, self.current_user["id"], length, self.config["max_unattached_bytes"])
 
     def data_received(self, chunk):

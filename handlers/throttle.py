@@ -1,4 +1,5 @@
-"""Failed-login throttling and the per-user send rate, in memory or shared through PostgreSQL.
+"""Failed-login throttling and the per-user rates of sends, reactions and uploads, in memory or shared
+through PostgreSQL.
 
 One process (SQLite) keeps the counts in memory.  Several processes on one
 PostgreSQL database keep them in the database (``models/limits.py``), so a
@@ -99,6 +100,11 @@ def sending_too_fast(wait):
                wait)
 
 
+def uploading_too_fast(wait):
+    return NP_("Uploading too fast. Try again in %(num)d second.", "Uploading too fast. Try again in %(num)d seconds.",
+               wait)
+
+
 def reacting_too_fast(wait):
     return NP_("Changing reactions too fast. Try again in %(num)d second.",
                "Changing reactions too fast. Try again in %(num)d seconds.", wait)
@@ -146,13 +152,16 @@ class SharedSendRateLimiter(SendRateLimiter):
         return await db_call(limits.take_token, self.table, user_id, self.rate, self.burst)
 
 
+Limiters = collections.namedtuple("Limiters", "login send reaction upload")
+
+
 def make_limiters(config, shared):
-    """(login throttle, send rate limiter, reaction rate limiter): in the database when several processes
-    may share them."""
+    """The login throttle and the rate limiters: in the database when several processes may share them."""
     rules = (config["login_max_failures"], config["login_max_failures_per_address"], config["login_window"])
-    rate = (config["message_rate"], config["message_burst"])
-    reactions = (config["reaction_rate"], config["reaction_burst"], reacting_too_fast)
+    rates = {"send": (config["message_rate"], config["message_burst"], sending_too_fast),
+             "reaction": (config["reaction_rate"], config["reaction_burst"], reacting_too_fast),
+             "upload": (config["upload_rate"], config["upload_burst"], uploading_too_fast)}
     if shared:
-        return (SharedLoginThrottle(*rules), SharedSendRateLimiter(*rate),
-                SharedSendRateLimiter(*reactions, table="reaction_buckets"))
-    return LoginThrottle(*rules), SendRateLimiter(*rate), SendRateLimiter(*reactions)
+        return Limiters(SharedLoginThrottle(*rules), **{kind: SharedSendRateLimiter(*rate, table=f"{kind}_buckets")
+                                                         for kind, rate in rates.items()})
+    return Limiters(LoginThrottle(*rules), **{kind: SendRateLimiter(*rate) for kind, rate in rates.items()})

@@ -1,7 +1,7 @@
-"""Failed logins and rate buckets (sends, reactions) in PostgreSQL, so that every process enforces one
+"""Failed logins and rate buckets (sends, reactions, uploads) in PostgreSQL, so that every process enforces one
 shared limit.
 
-The tables are UNLOGGED (migrations 0010, 0013): counters need no crash safety, and
+The tables are UNLOGGED (migrations 0010, 0013, 0015): counters need no crash safety, and
 skipping the write-ahead log keeps them cheap.  Times come from the database
 clock (``now()``), the one clock all processes share.
 """
@@ -9,7 +9,7 @@ import math
 
 from models.db import db
 
-BUCKET_TABLES = ("send_buckets", "reaction_buckets")
+BUCKET_TABLES = ("send_buckets", "reaction_buckets", "upload_buckets")
 SWEEP_ROWS = 100  # expired failures deleted per recorded failure: the table stays bounded
 
 
@@ -36,7 +36,7 @@ def clear_login_failures(key):
 
 
 def take_token(table, user_id, rate, burst):
-    """Take one action from ``user_id``'s bucket in ``table`` (``send_buckets``, ``reaction_buckets``):
+    """Take one action from ``user_id``'s bucket in ``table`` (one of ``BUCKET_TABLES``):
     0 when allowed, else whole seconds until one is.
 
     The bucket is a theoretical arrival time (GCRA): each action moves it one

@@ -1,4 +1,4 @@
-"""Several processes on one PostgreSQL enforce one login throttle and one send rate, not one each."""
+"""Several processes on one PostgreSQL enforce one login throttle and one send and upload rate, not one each."""
 import pytest
 
 from tests.helpers import assert_error
@@ -10,7 +10,8 @@ pytestmark = pytest.mark.slow
 def two_processes(spawn, database_url):
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite serves one process, which keeps its limits in memory")
-    settings = {"login_max_failures": 5, "message_rate": 0.2, "message_burst": 4}
+    settings = {"login_max_failures": 5, "message_rate": 0.2, "message_burst": 4, "upload_rate": 0.01,
+                "upload_burst": 3}
     return spawn(**settings), spawn(**settings)
 
 
@@ -52,3 +53,18 @@ def test_send_rate_is_one_bucket_across_processes(two_processes):
     client.close()
     other = b.login("user2")  # per user: someone else still sends
     assert b.request("POST", f"/api/chats/{general}/messages", other, {"text": "hi"}).status_code == 201
+
+
+def test_upload_rate_is_one_bucket_across_processes(two_processes):
+    a, b = two_processes
+    token = a.login("user1")
+
+    def upload(server):
+        return server.request("POST", "/api/files", token, files={"file": ("n.txt", b"note", "text/plain")})
+
+    for server in (a, b, a):  # the burst of 3, on both processes
+        assert upload(server).status_code == 201
+    refused = assert_error(upload(b), 429, "rate_limited")
+    assert refused["message"].startswith("Uploading too fast") and refused["retry_after"] >= 1
+    assert a.request("POST", "/api/files", a.login("user2"),
+                     files={"file": ("n.txt", b"note", "text/plain")}).status_code == 201  # per user
