@@ -235,8 +235,8 @@ def recount_unread(where, params=()):
 
 
 def lock_chat(chat_id):
-    """Serialise with every other write to the chat's messages, members and unread counts until the
-    transaction ends (PostgreSQL; SQLite has one writer).  Sends take the same lock."""
+    """Serialise with the other writes to the chat that take this lock (sends, edits, deletes, member
+    changes) until the transaction ends (PostgreSQL; SQLite has one writer)."""
     if not is_sqlite():
         db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CHAT_LOCK_SPACE, chat_id))
 
