@@ -1,8 +1,10 @@
 """The chat list (GET /api/chats) of a user in 500 chats over 1,000,000 messages: p50 / p99.
 
 Fills an empty database with bulk SQL (not the API): the user, 20 others, 500 group chats of four
-members each, and the messages spread over the chats round robin, each chat read up to a few
-messages before its end.  On SQLite the search index trigger is left out while filling (the list
+members each, and the messages spread over the chats round robin.  The viewer sent every fourth
+message of the first half and has read each chat up to the middle, so every chat holds about 1,000
+unread messages from others (at the default sizes); the other members have read up to a few messages
+before the end.  On SQLite the search index trigger is left out while filling (the list
 never reads it; the search index then lacks these messages).  Then starts ``server.py`` on the
 database and times the real endpoint over one keep-alive connection, one request at a time.
 Prints one JSON line.
@@ -29,6 +31,7 @@ def fill(chats, messages):
     """Runs inside one transaction; returns the viewer's access token."""
     from models import users
     from models.db import db, is_sqlite
+    from models.messages import recount_unread
     viewer = users.create_user("viewer", "bench-no-login", "Viewer")["id"]
     others = [users.create_user(f"other{n}", "bench-no-login", f"Other {n}")["id"] for n in range(20)]
     token = users.issue_access_token(SECRET, viewer, users.open_session(viewer, "bench", 86400)["session_id"], 86400)
@@ -45,7 +48,8 @@ def fill(chats, messages):
             db.execute_sql(f"INSERT INTO memberships (chat_id, user_id, role, joined_at, last_read_message_id, muted)"
                            f" VALUES ({p}, {p}, 'member', '2026-01-01 00:00:00', 0, {p})", (chat_id, uid, False))
     percent = "%" if is_sqlite() else "%%"  # psycopg2 reads a lone % as a placeholder
-    sender = f"CASE WHEN i {percent} 4 = 0 THEN {viewer} ELSE {others[0]} + (i {percent} 3) END"
+    half = messages // 2
+    sender = f"CASE WHEN i {percent} 4 = 0 AND i < {half} THEN {viewer} ELSE {others[0]} + (i {percent} 3) END"
     if is_sqlite():
         db.execute_sql("DROP TRIGGER IF EXISTS messages_fts_insert")
         db.execute_sql(
@@ -63,7 +67,12 @@ def fill(chats, messages):
                    " WHERE messages.chat_id = chats.id) WHERE id >= " + str(first))
     db.execute_sql("UPDATE memberships SET last_read_message_id = (SELECT MAX(id) FROM messages"
                    f" WHERE messages.chat_id = memberships.chat_id) - (chat_id {percent} 7) * 3"
-                   " WHERE chat_id >= " + str(first))
+                   f" WHERE chat_id >= {first} AND user_id <> {viewer}")
+    start = db.execute_sql(f"SELECT MIN(id) FROM messages WHERE chat_id >= {first}").fetchone()[0]
+    db.execute_sql("UPDATE memberships SET last_read_message_id = (SELECT MAX(id) FROM messages"
+                   f" WHERE messages.chat_id = memberships.chat_id AND id < {start + half})"
+                   f" WHERE chat_id >= {first} AND user_id = {viewer}")
+    recount_unread(f"chat_id >= {first}")  # the counts kept on the membership rows, as the migration fills them
     return token
 
 
@@ -100,12 +109,14 @@ def main():
                 size = len(r.content)
                 if n >= 10:  # warm-up
                     samples.append(elapsed * 1000)
-            chats = len(r.json())
+            answer = r.json()
+            chats, unread = len(answer), sum(chat["unread_count"] for chat in answer)
         finally:
             proc.terminate()
             proc.wait(20)
     samples.sort()
-    print(json.dumps({"chats": chats, "messages": args.messages, "fill_seconds": round(fill_seconds, 1),
+    print(json.dumps({"chats": chats, "messages": args.messages, "unread": unread,
+                      "fill_seconds": round(fill_seconds, 1),
                       "response_bytes": size, "requests": len(samples),
                       "ms": {"p50": round(statistics.median(samples), 1),
                              "p99": round(samples[int(0.99 * (len(samples) - 1))], 1)}}))

@@ -1,7 +1,7 @@
 """Chats as people see them: the chat list, creating groups and direct chats, member changes.
 
 The tables and membership checks are in ``memberships.py``; read pointers and
-unread counts are message queries, in ``messages.py``.
+the unread counts kept on each membership change with messages, in ``messages.py``.
 """
 import datetime
 import math
@@ -13,7 +13,7 @@ from models.db import db, in_params, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_, NP_
 from models.memberships import MAX_TITLE, Chat, Membership, chat_title, member_ids, require_membership
-from models.messages import last_messages, unread_counts, unread_mentions
+from models.messages import last_messages, lock_chat, recount_unread
 from models.users import User, person_dict
 from models.validate import check_id, clean_ids, clean_string
 
@@ -24,7 +24,8 @@ CREATE_LOCK_SPACE = 72_003  # first key of the per-creator advisory locks (Postg
 
 
 def list_chats(user_id, chat_ids=None):
-    """The caller's chats, most recent activity first, in at most ten queries whatever their number.
+    """The caller's chats, most recent activity first, in at most nine queries whatever their number
+    and however much is unread (the counts are kept on the membership rows).
 
     Read as plain rows, not peewee models: a user in 500 chats has 2,000 member rows, and building
     model instances for them cost ten times the queries (``bench/chatlist.py``)."""
@@ -33,7 +34,8 @@ def list_chats(user_id, chat_ids=None):
         marks, ids = in_params(chat_ids)
         mine, params = f"{mine} AND m.chat_id IN ({marks})", params + ids
     chats = db.execute_sql(
-        "SELECT c.id, c.type, c.title, c.created_at, c.last_activity_at, m.last_read_message_id, m.role, m.muted"
+        "SELECT c.id, c.type, c.title, c.created_at, c.last_activity_at, m.last_read_message_id, m.role, m.muted,"
+        " m.unread_count, m.unread_mentions"
         f" FROM memberships m JOIN chats c ON c.id = m.chat_id WHERE {mine}"
         " ORDER BY c.last_activity_at DESC, c.id DESC", params).fetchall()
     ids = [row[0] for row in chats]
@@ -41,8 +43,6 @@ def list_chats(user_id, chat_ids=None):
         return []
     members = _members_of(mine, params, ids)
     last = last_messages(ids)
-    unread = unread_counts(user_id, ids)
-    mentioned = unread_mentions(user_id, ids)
     return [{
         "id": chat_id,
         "type": chat_type,
@@ -51,12 +51,12 @@ def list_chats(user_id, chat_ids=None):
         "last_activity_at": iso(last_activity_at),
         "members": members[chat_id],
         "last_message": last.get(chat_id),
-        "unread_count": unread.get(chat_id, 0),
-        "unread_mentions": mentioned.get(chat_id, 0),
+        "unread_count": unread,
+        "unread_mentions": mentioned,
         "last_read_message_id": last_read,
         "role": role,
         "muted": bool(muted),
-    } for chat_id, chat_type, title, created_at, last_activity_at, last_read, role, muted in chats]
+    } for chat_id, chat_type, title, created_at, last_activity_at, last_read, role, muted, unread, mentioned in chats]
 
 
 def _members_of(mine, params, chat_ids):
@@ -161,18 +161,24 @@ def update_chat(user_id, chat_id, title=None, muted=None):
 
 
 def add_members(user_id, chat_id, new_ids):
-    """Add users to a group; returns (chat as the actor sees it, ids actually added)."""
+    """Add users to a group; returns (chat as the actor sees it, ids actually added).
+
+    A new member has read nothing: their unread counts are the chat's whole history from others, counted
+    once here, under the chat's lock so that no send, edit or delete slips between the count and the row."""
     _require_group(user_id, chat_id)
     new_ids = clean_ids(new_ids, "user_ids")
     if not new_ids:
         raise invalid("invalid_field", N_("user_ids must list at least one user"), field="user_ids")
     _active_user_ids(new_ids)
+    lock_chat(chat_id)
     present = set(member_ids(chat_id))
     added = [uid for uid in sorted(set(new_ids)) if uid not in present]
     if len(present) + len(added) > MAX_GROUP_MEMBERS:
         raise AppError(422, "too_many_members", TOO_MANY_MEMBERS)
     if added:
         Membership.insert_many([{"chat": chat_id, "user": uid} for uid in added]).execute()
+        marks, params = in_params(added)
+        recount_unread(f"chat_id = {db.param} AND user_id IN ({marks})", [chat_id, *params])
     return get_chat(user_id, chat_id), added
 
 
@@ -181,6 +187,9 @@ def remove_member(actor, chat_id, target_id):
     membership = _require_group(actor["id"], chat_id)
     if target_id != actor["id"] and membership.role != "owner" and not actor.get("is_admin"):
         raise forbidden("not_allowed", N_("Only the group owner or an administrator can remove members"))
+    # First, as a send takes it: a send locks every member's row and handing on the owner role locks
+    # another, so without it the two could each wait for the other.
+    lock_chat(chat_id)
     deleted = Membership.delete().where((Membership.chat == chat_id) & (Membership.user == target_id)).execute()
     if not deleted:
         raise not_found("member", target_id)

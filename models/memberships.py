@@ -39,6 +39,11 @@ class Membership(BaseModel):
     joined_at = peewee.DateTimeField(default=utcnow)
     last_read_message_id = peewee.BigIntegerField(default=0)
     muted = peewee.BooleanField(default=False)  # no desktop notifications, not in the title's count
+    # Kept in step with every write that changes them (``messages.py``, ``message_send.py``), so that
+    # the chat list reads them instead of counting: messages from others past the read pointer, not
+    # deleted, and of those the ones that mention this member.
+    unread_count = peewee.IntegerField(default=0)
+    unread_mentions = peewee.IntegerField(default=0)
 
     class Meta:
         table_name = "memberships"

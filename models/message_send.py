@@ -5,13 +5,15 @@
 through the writer's queue); the wire form of each new message comes from
 :func:`models.messages.message_dict`, the same builder history and catch-up use.
 """
+import collections
+
 from models import files, mentions
 from models.clock import utcnow
-from models.db import db, in_params, is_sqlite
+from models.db import db, in_params
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
 from models.memberships import Chat, not_member_message
-from models.messages import (CHAT_LOCK_SPACE, NO_ROW, Message, message_dict, message_dicts, quotes, rows_by_id,
+from models.messages import (NO_ROW, Message, lock_chat, message_dict, message_dicts, quotes, rows_by_id,
                              with_files)
 
 
@@ -26,18 +28,17 @@ def store_messages(requests):
     message with ``created`` false.  Ids are assigned in request order.
 
     This is the hot path: a batch without replies, mentions or files costs
-    five statements whatever its size (chats with their members and the
-    senders' names, dedupe, one INSERT, the chats' activity, the senders' read
-    pointers), written as plain SQL since building them with peewee cost more
-    than running them.
+    six statements whatever its size (chats with their members and the
+    senders' names, dedupe, one INSERT, the chats' activity, the members'
+    unread counts, the senders' read pointers), written as plain SQL since
+    building them with peewee cost more than running them.
     """
     chat_ids = sorted({r["chat_id"] for r in requests})
-    if not is_sqlite():
-        # Several processes may write to one chat: serialise per chat so that
-        # commit order equals id order, which keeps every receiver in id order.
-        # Taken before any id is drawn: settled_message_id() relies on it.
-        for chat_id in chat_ids:
-            db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CHAT_LOCK_SPACE, chat_id))
+    # Several processes may write to one chat: serialise per chat so that
+    # commit order equals id order, which keeps every receiver in id order.
+    # Taken before any id is drawn: settled_message_id() relies on it.
+    for chat_id in chat_ids:
+        lock_chat(chat_id)
     members, senders = _chats_and_senders(chat_ids, {r["sender_id"] for r in requests})
     member_sets = {chat_id: set(ids) for chat_id, ids in members.items()}
     already = _sent_before({(r["sender_id"], r["client_msg_id"]) for r in requests if r.get("client_msg_id")})
@@ -148,20 +149,43 @@ def _complete(messages, requests):
 
 
 def _touch(new, now):
-    """The chats' last activity, and each sender's read pointer up to their own newest message (two statements)."""
+    """The chats' last activity, the members' unread counts, and each sender's read pointer up to their
+    own newest message: three statements (four when a message mentions someone).
+
+    Counts change by row arithmetic (``unread_count + n``), so a read or delete racing the batch on
+    another connection loses nothing.  Every member gains the batch's messages in the chat; then each
+    sender, having read up to their own newest message, is set to what the batch holds after it (all of
+    it from others).  Ids in a chat only grow under its lock, so every sender's pointer moves."""
+    p = db.param
     chats, chat_params = in_params({m["chat_id"] for m, _ in new})
-    db.execute_sql(f"UPDATE chats SET last_activity_at = {db.param} WHERE id IN ({chats})",
+    db.execute_sql(f"UPDATE chats SET last_activity_at = {p} WHERE id IN ({chats})",
                    [Chat.last_activity_at.db_value(now)] + chat_params)
+    added = collections.Counter(message["chat_id"] for message, _ in new)
+    _update_memberships("unread_count = unread_count + v.column2", ["chat_id"], [[*pair] for pair in added.items()])
+    mentioned = collections.Counter((message["chat_id"], user_id) for message, _ in new
+                                    for user_id in message["mentions"] if user_id != message["sender_id"])
+    if mentioned:
+        _update_memberships("unread_mentions = unread_mentions + v.column3", ["chat_id", "user_id"],
+                            [[*key, n] for key, n in mentioned.items()])
     newest = {}
     for message, _ in new:
         newest[(message["chat_id"], message["sender_id"])] = message["id"]
-    params = [value for (chat_id, sender_id), last in newest.items() for value in (chat_id, sender_id, last)]
-    values = "(" + ", ".join([db.param] * 3) + ")"
+    senders = []
+    for (chat_id, sender_id), last in newest.items():
+        after = [m for m, _ in new if m["chat_id"] == chat_id and m["id"] > last]
+        senders.append([chat_id, sender_id, last, len(after), sum(sender_id in m["mentions"] for m in after)])
     # Sending means you have read the chat up to your own message (never moving a pointer back).
-    db.execute_sql(f"UPDATE memberships SET last_read_message_id = v.column3"
-                   f" FROM (VALUES {', '.join([values] * len(newest))}) AS v"
-                   " WHERE memberships.chat_id = v.column1 AND memberships.user_id = v.column2"
-                   " AND memberships.last_read_message_id < v.column3", params)
+    _update_memberships("last_read_message_id = v.column3, unread_count = v.column4, unread_mentions = v.column5",
+                        ["chat_id", "user_id"], senders, " AND memberships.last_read_message_id < v.column3")
+
+
+def _update_memberships(assignments, keys, rows, condition=""):
+    """``UPDATE memberships SET assignments`` joined to ``rows`` (a VALUES list ``v`` whose first columns
+    are the ``keys``)."""
+    values = "(" + ", ".join([db.param] * len(rows[0])) + ")"
+    join = " AND ".join(f"memberships.{key} = v.column{n}" for n, key in enumerate(keys, 1))
+    db.execute_sql(f"UPDATE memberships SET {assignments} FROM (VALUES {', '.join([values] * len(rows))}) AS v"
+                   f" WHERE {join}{condition}", [value for row in rows for value in row])
 
 
 def _reply_targets(message_ids):

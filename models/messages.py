@@ -15,7 +15,8 @@ from models.clock import iso, utcnow
 from models.db import BaseModel, db, in_params, is_sqlite
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
-from models.memberships import (Chat, Membership, is_member, members_of_chats, require_membership)
+from models.memberships import (Chat, Membership, is_member, members_of_chats, not_member_message,
+                                require_membership)
 from models.users import User
 from models.validate import check_id
 
@@ -218,47 +219,50 @@ def last_messages(chat_ids):
     return {m.chat_id: d for m, d in zip(rows, message_dicts(rows))}
 
 
-def unread_counts(user_id, chat_ids):
-    """{chat_id: messages from others after the user's read pointer}; chats with none are left out.
-    One query; each chat counts only the index range past its read pointer."""
-    if not chat_ids:
-        return {}
-    marks, params = in_params(chat_ids)
-    rows = db.execute_sql(
-        "SELECT s.chat_id, (SELECT COUNT(*) FROM messages m WHERE m.chat_id = s.chat_id"
-        f" AND m.id > s.last_read_message_id AND m.sender_id <> {db.param} AND m.deleted_at IS NULL)"
-        f" FROM memberships s WHERE s.user_id = {db.param} AND s.chat_id IN ({marks})",
-        [user_id, user_id] + params).fetchall()
-    return {chat_id: count for chat_id, count in rows if count}
+# The exact unread counts of the ``memberships`` row being updated, counted from its read pointer on:
+# for the rows a write cannot keep by arithmetic (a read pointer moved, a member added).
+RECOUNT = (
+    "unread_count = (SELECT COUNT(*) FROM messages m WHERE m.chat_id = memberships.chat_id"
+    " AND m.id > memberships.last_read_message_id AND m.sender_id <> memberships.user_id AND m.deleted_at IS NULL),"
+    " unread_mentions = (SELECT COUNT(*) FROM mentions n JOIN messages m ON m.id = n.message_id"
+    " WHERE n.user_id = memberships.user_id AND n.message_id > memberships.last_read_message_id"
+    " AND m.chat_id = memberships.chat_id AND m.sender_id <> memberships.user_id AND m.deleted_at IS NULL)")
 
 
-def unread_mentions(user_id, chat_ids):
-    """{chat_id: unread messages (not deleted, not the user's own) that mention ``user_id``}."""
-    if not chat_ids:
-        return {}
-    marks, params = in_params(chat_ids)
-    p = db.param
-    rows = db.execute_sql(
-        "SELECT m.chat_id, COUNT(*) FROM mentions n JOIN messages m ON m.id = n.message_id"
-        f" JOIN memberships s ON s.chat_id = m.chat_id AND s.user_id = {p}"
-        f" WHERE n.user_id = {p} AND m.chat_id IN ({marks}) AND m.id > s.last_read_message_id"
-        f" AND m.sender_id <> {p} AND m.deleted_at IS NULL GROUP BY m.chat_id",
-        [user_id, user_id, *params, user_id])
-    return dict(rows.fetchall())
+def recount_unread(where, params=()):
+    """Recount the unread counts of the memberships the SQL condition ``where`` picks."""
+    db.execute_sql(f"UPDATE memberships SET {RECOUNT} WHERE {where}", list(params))
+
+
+def lock_chat(chat_id):
+    """Serialise with the other writes to the chat that take this lock (sends, edits, deletes, member
+    changes) until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    if not is_sqlite():
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CHAT_LOCK_SPACE, chat_id))
 
 
 def mark_read(user_id, chat_id, message_id):
-    """Move the read pointer forward (never back) and return the new unread count."""
+    """Move the read pointer forward (never back) and return it with the unread counts.
+
+    Moving it recounts what is past the new pointer (bounded by what is still unread), in a statement
+    after the one that locked the row: on PostgreSQL each statement sees what committed before it
+    began, so a send or delete that changed the row first is in the recount, and one that comes later
+    waits for the row and then changes the fresh counts by arithmetic."""
     check_id(message_id, "message_id")
     membership = require_membership(user_id, chat_id)
     if message_id and not Message.select().where((Message.id == message_id) & (Message.chat == chat_id)).exists():
         raise not_found("message", message_id)
-    if message_id > membership.last_read_message_id:
-        membership.last_read_message_id = message_id
-        membership.save()
-    return {"chat_id": chat_id, "user_id": user_id, "message_id": membership.last_read_message_id,
-            "unread_count": unread_counts(user_id, [chat_id]).get(chat_id, 0),
-            "unread_mentions": unread_mentions(user_id, [chat_id]).get(chat_id, 0)}
+    moved = Membership.update(last_read_message_id=message_id).where(
+        (Membership.id == membership.id) & (Membership.last_read_message_id < message_id)).execute()
+    if moved:
+        recount_unread(f"id = {db.param}", [membership.id])
+    row = Membership.select(Membership.last_read_message_id, Membership.unread_count,
+                            Membership.unread_mentions).where(Membership.id == membership.id).tuples().first()
+    if row is None:  # removed from the chat meanwhile
+        raise forbidden("not_a_member", not_member_message(chat_id))
+    pointer, unread, mentioned = row
+    return {"chat_id": chat_id, "user_id": user_id, "message_id": pointer,
+            "unread_count": unread, "unread_mentions": mentioned}
 
 
 def settled_message_id():
@@ -285,18 +289,41 @@ def settled_message_id():
 
 
 def edit_message(user_id, message_id, text):
+    """Change the caller's message; unread counts stay, unread mentions follow the names it now makes."""
     message = _own_message(user_id, message_id)
-    message.text = clean_text(text)
-    message.edited_at = utcnow()
-    message.save()
-    mentions.replace(message.id, message.chat_id, message.text)
+    text = clean_text(text)
+    lock_chat(message.chat_id)  # a member added meanwhile counts the mentions as they end up
+    if not Message.update(text=text, edited_at=utcnow()).where(
+            (Message.id == message.id) & Message.deleted_at.is_null()).execute():
+        raise not_found("message", message_id)  # deleted meanwhile
+    before = set(mentions.mentions_for([message.id]).get(message.id, []))
+    after = set(mentions.replace(message.id, message.chat_id, text))
+    if before != after:
+        changed, params = in_params(sorted(before ^ after))
+        gained, gained_params = in_params(sorted(after - before) or [0])
+        p = db.param
+        db.execute_sql(
+            f"UPDATE memberships SET unread_mentions = unread_mentions"
+            f" + CASE WHEN user_id IN ({gained}) THEN 1 ELSE -1 END"
+            f" WHERE chat_id = {p} AND user_id IN ({changed}) AND user_id <> {p} AND last_read_message_id < {p}",
+            [*gained_params, message.chat_id, *params, user_id, message.id])
     return message_dicts(rows_by_id([message.id]))[0], _members(message.chat_id)
 
 
 def delete_message(user_id, message_id):
+    """Mark the caller's message deleted, and take it off the unread counts of the members who had not
+    read it yet (row arithmetic: a concurrent send or read changes the same rows without losing either)."""
     message = _own_message(user_id, message_id)
-    message.deleted_at = utcnow()
-    message.save()
+    lock_chat(message.chat_id)  # a member added meanwhile counts without it
+    if not Message.update(deleted_at=utcnow()).where(
+            (Message.id == message.id) & Message.deleted_at.is_null()).execute():
+        raise not_found("message", message_id)  # deleted meanwhile: counted off once, by that delete
+    p = db.param
+    db.execute_sql(
+        "UPDATE memberships SET unread_count = unread_count - 1, unread_mentions = unread_mentions"
+        f" - (SELECT COUNT(*) FROM mentions n WHERE n.message_id = {p} AND n.user_id = memberships.user_id)"
+        f" WHERE chat_id = {p} AND user_id <> {p} AND last_read_message_id < {p}",
+        [message.id, message.chat_id, user_id, message.id])
     return message_dicts(rows_by_id([message.id]))[0], _members(message.chat_id)
 
 

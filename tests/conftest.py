@@ -67,6 +67,18 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def database(database_url):
+    """The test's database bound in this process with the schema in place, for domain functions called
+    through ``run_in_transaction`` (no server)."""
+    from models import migrations
+    from models.db import close_db, init_db
+    init_db(database_url, pool_size=2)
+    migrations.migrate()
+    yield database_url
+    close_db()
+
+
+@pytest.fixture
 def server_factory(database_url, tmp_path):
     """Start in-process servers on the test's database; stopped at the end of the test."""
     started = []

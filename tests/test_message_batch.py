@@ -6,16 +6,8 @@ import concurrent.futures
 import psycopg2
 import pytest
 
-from models import chats, message_send, messages, migrations, users
-from models.db import DatabaseUnavailable, close_db, db, db_call, init_db, is_sqlite, run_in_transaction
-
-
-@pytest.fixture
-def database(database_url):
-    init_db(database_url, pool_size=2)
-    migrations.migrate()
-    yield database_url
-    close_db()
+from models import chats, message_send, messages, users
+from models.db import DatabaseUnavailable, db, db_call, is_sqlite, run_in_transaction
 
 
 def make_users(*names):
@@ -59,12 +51,12 @@ def test_one_batch_with_every_outcome(database):
 
     def state():
         page = messages.history(ann, group)["messages"]
-        return ([m["text"] for m in page], messages.unread_counts(ann, [group]), messages.unread_counts(bob, [group]),
+        return ([m["text"] for m in page], chats.get_chat(ann, group), chats.get_chat(bob, group),
                 chats.list_chats(ann)[0]["id"])
-    texts, ann_unread, bob_unread, newest_chat = run_in_transaction(state)
+    texts, ann_view, bob_view, newest_chat = run_in_transaction(state)
     assert texts == ["first", "hello @Bob", "answer", "no key"]
-    assert ann_unread == {group: 2}  # bob's two; sending moved ann's pointer past her own
-    assert bob_unread == {}  # bob's newest is the last message
+    assert ann_view["unread_count"] == 2  # bob's two; sending moved ann's pointer past her own
+    assert bob_view["unread_count"] == 0 and bob_view["unread_mentions"] == 0  # bob's newest is the last message
     assert newest_chat == group  # the batch touched the chat's last activity
 
 

@@ -43,5 +43,37 @@ def test_version_1_schema_upgrades_with_data_kept(database_url, tmp_path):
         server.stop()
 
 
+def test_unread_counts_are_filled_from_the_messages(database_url):
+    """0014 keeps unread counts on the membership rows: filled from the data as it stood, deleted messages,
+    one's own messages and what lies before the read pointer left out."""
+    init_db(database_url)
+    migrations.migrate(target="0013_reaction_caps")
+    now = datetime.datetime(2025, 1, 2, 3, 4, 5)
+    with db.connection_context():
+        ids = []
+        for name in ("ann", "bob"):
+            _insert("users", username=name, display_name=name, password_hash="x", is_admin=False, is_active=True,
+                    created_at=now)
+            ids.append(db.execute_sql("SELECT id FROM users WHERE username = " + db.param, [name]).fetchone()[0])
+        ann, bob = ids
+        _insert("chats", type="group", title="Old", created_by_id=ann, created_at=now, last_activity_at=now)
+        chat = db.execute_sql("SELECT id FROM chats").fetchone()[0]
+        sent = []
+        for sender, mentioned, deleted in [(ann, None, None), (bob, ann, None), (bob, ann, None), (bob, ann, now),
+                                           (ann, bob, None)]:
+            _insert("messages", chat_id=chat, sender_id=sender, text="old", created_at=now, deleted_at=deleted)
+            sent.append(db.execute_sql("SELECT MAX(id) FROM messages").fetchone()[0])
+            if mentioned:
+                _insert("mentions", message_id=sent[-1], user_id=mentioned)
+        for uid, pointer in ((ann, 0), (bob, sent[1])):
+            _insert("memberships", chat_id=chat, user_id=uid, role="member", joined_at=now,
+                    last_read_message_id=pointer, muted=False)
+    assert "0014_unread_counters" in migrations.migrate()
+    with db.connection_context():
+        counts = db.execute_sql("SELECT user_id, unread_count, unread_mentions FROM memberships ORDER BY user_id")
+        assert counts.fetchall() == [(ann, 2, 2), (bob, 1, 1)]  # ann: bob's two left; bob: ann's mention of him
+    close_db()
+
+
 def test_migrations_are_idempotent(server):
     assert migrations.migrate() == []
