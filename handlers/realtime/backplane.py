@@ -57,7 +57,8 @@ class PostgresBus(LocalBus):
         self._presence_timer = None
         self._batch_token = 0
         self._settled_token = 0  # highest batch marker of ours the listener has read
-        self._settle_waiters = []  # (token, future)
+        self._settle_waiters = []  # (token, future, deliver)
+        self._arrivals = {}  # marker token -> future the listener awaits until its batch's waiter is there
         self.sent = self.received = 0
 
     # --- sending -------------------------------------------------------------------
@@ -87,6 +88,9 @@ class PostgresBus(LocalBus):
             return deliver()
         future = asyncio.get_running_loop().create_future()
         self._settle_waiters.append((token, future, deliver))
+        arrival = self._arrivals.get(token)
+        if arrival is not None and not arrival.done():  # the listener read the marker first and waits for us
+            arrival.set_result(None)
         try:
             await asyncio.wait_for(asyncio.shield(future), SETTLE_TIMEOUT)
         except asyncio.TimeoutError:
@@ -94,6 +98,21 @@ class PostgresBus(LocalBus):
             logger.warning("Backplane marker %s not heard back within %s s; delivering its batch anyway",
                            token, SETTLE_TIMEOUT)
             deliver()
+
+    async def _await_waiter(self, token):
+        """Our marker ``token`` was read: its batch committed.  When the writer is not back from the
+        database thread with that batch yet (the listener can be quicker), wait for it, briefly: whatever
+        the listener reads next was committed later and must not reach the hub first."""
+        if token <= self._settled_token or any(w[0] == token for w in self._settle_waiters):
+            return
+        arrival = self._arrivals[token] = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(arrival, SETTLE_TIMEOUT)
+        except asyncio.TimeoutError:
+            logger.warning("Backplane marker %s read, but its batch was not handed over within %s s",
+                           token, SETTLE_TIMEOUT)
+        finally:
+            self._arrivals.pop(token, None)
 
     def _mark_settled(self, token):
         """Our marker ``token`` arrived: deliver the batches waiting for it, synchronously and in order."""
@@ -191,6 +210,7 @@ class PostgresBus(LocalBus):
                 envelope = orjson.loads(payload)
                 if envelope.get("origin") == self.origin:
                     if "settled" in envelope:
+                        await self._await_waiter(envelope["settled"])
                         self._mark_settled(envelope["settled"])
                     continue
                 if "settled" in envelope:
