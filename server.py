@@ -77,6 +77,9 @@ SETTINGS = [
     ("ws_auth_timeout", "CM_WS_AUTH_TIMEOUT", 5.0, float,
      "seconds a WebSocket without a token may take to send its auth frame before 1008"),
     ("ws_max_frame_bytes", "CM_WS_MAX_FRAME_BYTES", 64 * 1024, int, "largest incoming frame; bigger closes with 1009"),
+    ("listen_backlog", "CM_LISTEN_BACKLOG", 4096, int,
+     "connections the kernel queues before the server accepts them (capped by net.core.somaxconn); "
+     "every client reconnecting at once after a restart needs more than Tornado's 128"),
     ("http_timeout", "CM_HTTP_TIMEOUT", 30.0, float,
      "seconds a client may take to send a request's headers, or pause while sending its body; "
      "an idle kept-alive connection closes after it too"),
@@ -245,8 +248,8 @@ async def start(config, sockets=None):
     server = HTTPServer(app, timeout=config["http_timeout"], xheaders=config["trust_proxy_headers"],
                         max_body_size=config["max_body_bytes"])
     if sockets is None:
-        sockets = tornado.netutil.bind_sockets(config["port"], config["host"], family=socket.AF_INET
-                                               if ":" not in config["host"] else socket.AF_UNSPEC)
+        sockets = tornado.netutil.bind_sockets(config["port"], config["host"], backlog=config["listen_backlog"],
+                                               family=socket.AF_INET if ":" not in config["host"] else socket.AF_UNSPEC)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     return server, app, port

@@ -7,7 +7,7 @@ connection (the load client puts all of a run's sockets in one chat).  No
 database, no authentication, no membership, no rate limit, no batching: one
 JSON encode per message and Tornado's own ``write_message`` per frame.
 
-    python bench/relay.py [--port 0]      # prints "Listening on http://127.0.0.1:PORT"
+    python bench/relay.py [--port 0] [--backlog 4096]      # prints "Listening on http://127.0.0.1:PORT"
 """
 import argparse
 import asyncio
@@ -64,11 +64,13 @@ class Relay(tornado.websocket.WebSocketHandler):
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--backlog", type=int, default=4096,
+                        help="listen backlog, as the server's --listen-backlog (Tornado's default is 128)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # W3 holds 10,000 sockets
     app = tornado.web.Application([(r"/ws", Relay)], websocket_ping_interval=None)
-    server = app.listen(args.port, address="127.0.0.1")
+    server = app.listen(args.port, address="127.0.0.1", backlog=args.backlog)
     port = next(iter(server._sockets.values())).getsockname()[1]
     print(f"Listening on http://127.0.0.1:{port}", flush=True)
     await asyncio.Event().wait()

@@ -2,7 +2,9 @@
 a slow but steady body, a large upload and an open WebSocket are not cut."""
 import http.client
 import os
+import shutil
 import socket
+import subprocess
 import time
 
 import pytest
@@ -136,3 +138,21 @@ def test_an_open_websocket_is_not_cut_by_the_timeout(timed_server):
         assert ws.recv_type("new_message", 10)["message"]["id"] == sent.json()["id"]
     finally:
         ws.close()
+
+
+def test_the_listen_queue_holds_a_reconnect_storm(tmp_path):
+    """The listening socket's accept queue is --listen-backlog long, not Tornado's 128: after a restart every
+    client comes back at once, and the kernel drops what does not fit (each dropped client then waits out
+    TCP's retransmission timer).  ``ss`` shows a listening socket's queue limit as its Send-Q."""
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
+    with open("/proc/sys/net/core/somaxconn") as f:
+        limit = min(1500, int(f.read()))
+    server = InProcessServer(config_argv(tmp_path / "data", "sqlite:///" + str(tmp_path / "t.db"),
+                                         listen_backlog=limit))
+    try:
+        listening = subprocess.run(["ss", "-Hltn", f"sport = :{server.port}"], capture_output=True, text=True,
+                                   check=True).stdout.split()
+    finally:
+        server.stop()
+    assert int(listening[2]) == limit, listening
