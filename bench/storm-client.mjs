@@ -8,7 +8,8 @@
 // closing (null after timeoutSeconds).  A later stdin line {"expect": {chatId: [ids]}} asks for
 // the result: per socket, every expected message of its chat seen exactly once (by frame or catch-up).
 // Result: sockets, back (all reopened), first close -> last reopen (ms, epoch ms of both), reconnect
-// attempts, close codes, messages missing and duplicated (the same id by frame twice), errors.
+// attempts, close codes, messages missing and duplicated (the same id by live frame twice), catch-up and
+// live frame overlaps (merged by id, as the page does), errors.
 import readline from 'node:readline';
 import WebSocket from 'ws';
 
@@ -21,6 +22,7 @@ let firstCloseAt = null;
 let lastOpenAt = null;
 let attemptsTotal = 0;
 let errors = 0;
+let overlaps = 0; // a message that came both by catch-up and by live frame (merged, as the page does)
 const closeCodes = {};
 let ready = false;
 let openCount = 0;
@@ -35,7 +37,8 @@ class StormSocket {
     this.user = user;
     this.attempt = 0;
     this.lastId = 0;
-    this.seen = new Map(); // message id -> times seen
+    this.seen = new Map(); // message id -> live frames of it (1 when it came by catch-up)
+    this.caughtUp = new Set();
     this.everOpen = false;
     this.open = false;
   }
@@ -74,9 +77,14 @@ class StormSocket {
 
   note(message, caughtUp = false) {
     if (message.chat_id !== this.user.chatId) return;
-    const times = this.seen.get(message.id) || 0;
-    if (caughtUp && times) return; // the page merges a catch-up by id
-    this.seen.set(message.id, times + 1);
+    if (caughtUp || this.caughtUp.has(message.id)) {
+      // The page merges by id: a catch-up and a live frame of the same message show it once.
+      if (caughtUp) this.caughtUp.add(message.id);
+      if (this.seen.has(message.id)) { overlaps += 1; return; }
+      this.seen.set(message.id, 1);
+    } else {
+      this.seen.set(message.id, (this.seen.get(message.id) || 0) + 1); // two live frames: a duplicate
+    }
     this.lastId = Math.max(this.lastId, message.id);
   }
 
@@ -123,7 +131,7 @@ const back = sockets.filter((s) => s.open).length;
 const result = {
   sockets: sockets.length, back, first_close_at: firstCloseAt, last_open_at: lastOpenAt,
   storm_ms: firstCloseAt && lastOpenAt ? lastOpenAt - firstCloseAt : null,
-  reconnect_attempts: attemptsTotal, close_codes: closeCodes, missing, duplicated, errors,
+  reconnect_attempts: attemptsTotal, close_codes: closeCodes, missing, duplicated, overlaps, errors,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 for (const s of sockets) s.ws.terminate();
