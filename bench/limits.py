@@ -17,8 +17,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from handlers.throttle import (LoginThrottle, SendRateLimiter, SharedLoginThrottle,  # noqa: E402
-                               SharedSendRateLimiter)
+from handlers.throttle import (LoginThrottle, RateLimiter, SharedLoginThrottle,  # noqa: E402
+                               SharedRateLimiter)
 from models import migrations, users  # noqa: E402
 from models.db import close_db, init_db, run_blocking  # noqa: E402
 
@@ -48,9 +48,9 @@ async def main(args):
     init_db(args.database_url, 8)
     migrations.migrate()
     rows = []
-    for name, throttle, limiter in [("memory", LoginThrottle(10 ** 9, 10 ** 9, 300), SendRateLimiter(1e6, 10 ** 6)),
+    for name, throttle, limiter in [("memory", LoginThrottle(10 ** 9, 10 ** 9, 300), RateLimiter(1e6, 10 ** 6)),
                                     ("postgresql", SharedLoginThrottle(10 ** 9, 10 ** 9, 300),
-                                     SharedSendRateLimiter(1e6, 10 ** 6))]:
+                                     SharedRateLimiter(1e6, 10 ** 6))]:
         success, failure = login_steps(throttle)
         rows.append((name, "login that succeeds", await timed(args.rounds, success)))
         rows.append((name, "login that fails", await timed(args.rounds, failure)))

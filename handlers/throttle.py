@@ -110,7 +110,7 @@ def reacting_too_fast(wait):
                "Changing reactions too fast. Try again in %(num)d seconds.", wait)
 
 
-class SendRateLimiter:
+class RateLimiter:
     """A token bucket per user, in memory: ``rate`` actions a second on average, bursts up to ``burst``.
 
     A rate of 0 turns it off.  ``refusal(wait)``: the message of the 429.
@@ -141,7 +141,7 @@ class SendRateLimiter:
             raise AppError(429, "rate_limited", self.refusal(wait), retry_after=wait)
 
 
-class SharedSendRateLimiter(SendRateLimiter):
+class SharedRateLimiter(RateLimiter):
     """The same bucket kept in PostgreSQL (as a theoretical arrival time) in ``table``, shared by every process."""
 
     def __init__(self, rate, burst, refusal=sending_too_fast, table="send_buckets"):
@@ -162,6 +162,6 @@ def make_limiters(config, shared):
              "reaction": (config["reaction_rate"], config["reaction_burst"], reacting_too_fast),
              "upload": (config["upload_rate"], config["upload_burst"], uploading_too_fast)}
     if shared:
-        return Limiters(SharedLoginThrottle(*rules), **{kind: SharedSendRateLimiter(*rate, table=f"{kind}_buckets")
+        return Limiters(SharedLoginThrottle(*rules), **{kind: SharedRateLimiter(*rate, table=f"{kind}_buckets")
                                                          for kind, rate in rates.items()})
-    return Limiters(LoginThrottle(*rules), **{kind: SendRateLimiter(*rate) for kind, rate in rates.items()})
+    return Limiters(LoginThrottle(*rules), **{kind: RateLimiter(*rate) for kind, rate in rates.items()})

@@ -9,7 +9,7 @@ import math
 import peewee
 
 from models.clock import iso, utcnow
-from models.db import db, in_params, is_sqlite
+from models.db import LOCK_CHAT_CREATION, db, in_params, lock_until_commit
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_, NP_
 from models.memberships import MAX_TITLE, Chat, Membership, chat_title, member_ids, require_membership
@@ -20,7 +20,6 @@ from models.validate import check_id, clean_ids, clean_string
 MAX_GROUP_MEMBERS = 1000
 TOO_MANY_MEMBERS = N_("A group holds at most %(max)s members", max=MAX_GROUP_MEMBERS)
 CREATION_WINDOW = datetime.timedelta(hours=1)
-CREATE_LOCK_SPACE = 72_003  # first key of the per-creator advisory locks (PostgreSQL): the cap holds under races
 
 
 def list_chats(user_id, chat_ids=None):
@@ -94,8 +93,7 @@ def check_creation_rate(user_id, per_hour):
     the last hour; 0 means no cap.  Runs in the creating transaction."""
     if not per_hour:
         return
-    if not is_sqlite():  # concurrent creations by one user wait here, so none slips past the count
-        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CREATE_LOCK_SPACE, user_id))
+    lock_until_commit(LOCK_CHAT_CREATION, user_id)  # concurrent creations wait here: none slips past the count
     now = utcnow()
     recent = [chat.created_at for chat in Chat.select(Chat.created_at).where(
         (Chat.created_by == user_id) & (Chat.created_at > now - CREATION_WINDOW)

@@ -104,6 +104,20 @@ def is_sqlite():
     return isinstance(db.obj, peewee.SqliteDatabase)
 
 
+# PostgreSQL advisory locks, all in one table so that no two uses share a key: the first key names what
+# is locked, the second whose (SQLite needs none: it has one writer).
+LOCK_STARTUP = 72_001  # migrations at start-up, one process at a time (a single-key lock)
+LOCK_CHAT = 72_002  # writes to one chat: commit order is id order (settled_message_id reads these)
+LOCK_CHAT_CREATION = 72_003  # one user's chat creations: the hourly cap holds under races
+LOCK_UPLOADS = 72_004  # one user's uploads: the unattached-bytes quota holds under races
+
+
+def lock_until_commit(space, key):
+    """Wait for and hold the advisory lock ``(space, key)`` until the transaction ends (PostgreSQL only)."""
+    if not is_sqlite():
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (space, key))
+
+
 def describe_url(url):
     """The URL with any password removed, for logs and diagnostics."""
     parts = urlsplit(url)

@@ -12,7 +12,7 @@ import unicodedata
 import peewee
 
 from models.clock import utcnow
-from models.db import BaseModel, db, in_params, is_sqlite
+from models.db import LOCK_UPLOADS, BaseModel, db, in_params, lock_until_commit
 from models.errors import AppError, invalid, not_found
 from models.i18n import N_
 from models.memberships import Membership
@@ -21,7 +21,6 @@ from models.users import User
 CHUNK_BYTES = 256 * 1024
 MAX_FILES_PER_MESSAGE = 10
 MAX_NAME = 255
-UPLOAD_LOCK_SPACE = 72_003  # first key of the per-uploader advisory locks (PostgreSQL); chats use 72_002
 # Served with their own type: nothing a browser would run or style a page with.  Anything else (scripts,
 # HTML, SVG, CSS...) is served as application/octet-stream, which no <script>, worker or stylesheet takes.
 INERT_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "text/plain", "text/csv",
@@ -134,8 +133,7 @@ def store_file(uploader_id, name, content_type, source, length, max_unattached, 
     """Copy ``length`` bytes from the open file ``source`` (at its current position) into the database,
     unless the uploader's unattached files would exceed ``max_unattached`` bytes.  ``name`` comes from
     :func:`clean_name`."""
-    if not is_sqlite():  # concurrent uploads of one user wait here, so that they cannot pass the quota together
-        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (UPLOAD_LOCK_SPACE, uploader_id))
+    lock_until_commit(LOCK_UPLOADS, uploader_id)  # concurrent uploads wait here: they cannot pass the quota together
     check_quota(uploader_id, length, max_unattached)
     stored = StoredFile.create(uploader=uploader_id, name=name, size=length,
                                content_type=clean_content_type(content_type),

@@ -12,7 +12,7 @@ import peewee
 
 from models import files, mentions, reactions
 from models.clock import iso, utcnow
-from models.db import BaseModel, db, in_params, is_sqlite
+from models.db import LOCK_CHAT, BaseModel, db, in_params, is_sqlite, lock_until_commit
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
 from models.memberships import (Chat, Membership, is_member, members_of_chats, not_member_message,
@@ -26,7 +26,6 @@ MAX_PAGE = 200
 CHANGE_OVERLAP = datetime.timedelta(seconds=5)
 MAX_CHANGES = 1000
 MAX_QUOTE = 200
-CHAT_LOCK_SPACE = 72_002  # first key of the per-chat advisory locks (PostgreSQL)
 
 
 class Message(BaseModel):
@@ -237,8 +236,7 @@ def recount_unread(where, params=()):
 def lock_chat(chat_id):
     """Serialise with the other writes to the chat that take this lock (sends, edits, deletes, member
     changes) until the transaction ends (PostgreSQL; SQLite has one writer)."""
-    if not is_sqlite():
-        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (CHAT_LOCK_SPACE, chat_id))
+    lock_until_commit(LOCK_CHAT, chat_id)
 
 
 def mark_read(user_id, chat_id, message_id):
@@ -282,9 +280,9 @@ def settled_message_id():
     busy = db.execute_sql(
         "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s AND objsubid = 2"
         " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY objid",
-        (CHAT_LOCK_SPACE,)).fetchall()
+        (LOCK_CHAT,)).fetchall()
     for (chat_id,) in busy:
-        db.execute_sql("SELECT pg_advisory_xact_lock_shared(%s, %s)", (CHAT_LOCK_SPACE, int(chat_id)))
+        db.execute_sql("SELECT pg_advisory_xact_lock_shared(%s, %s)", (LOCK_CHAT, int(chat_id)))
     return drawn or 0
 
 

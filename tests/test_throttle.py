@@ -1,5 +1,5 @@
 """The in-memory login throttle's window arithmetic and the send rate bucket, with a controllable clock."""
-from handlers.throttle import LoginThrottle, SendRateLimiter
+from handlers.throttle import LoginThrottle, RateLimiter
 
 
 def run(coro):
@@ -49,10 +49,10 @@ def test_memory_is_swept():
 
 def test_send_rate_limiter_allows_bursts_then_the_average_rate():
     clock = Clock()
-    limiter = SendRateLimiter(rate=2, burst=3, clock=clock)
+    limiter = RateLimiter(rate=2, burst=3, clock=clock)
     assert [run(limiter.retry_after(7)) for _ in range(3)] == [0, 0, 0]
     assert run(limiter.retry_after(7)) == 1 and run(limiter.retry_after(8)) == 0  # per user
     clock.now += 0.5
     assert run(limiter.retry_after(7)) == 0  # one more token after half a second at 2/s
     assert run(limiter.retry_after(7)) >= 1
-    run(SendRateLimiter(rate=0, burst=1).check(7))  # off: never raises
+    run(RateLimiter(rate=0, burst=1).check(7))  # off: never raises

@@ -31,7 +31,7 @@ UNCONFIRMED = N_("Message not confirmed: send it again with the same client_msg_
 class MessageWriter:
     def __init__(self, bus, limiter, max_batch=256):
         self.bus = bus
-        self.limiter = limiter  # a SendRateLimiter
+        self.limiter = limiter  # a RateLimiter
         self.max_batch = max_batch
         self._queue = []
         self._drainer = None

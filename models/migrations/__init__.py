@@ -13,10 +13,9 @@ import peewee
 from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
 
 from models.clock import utcnow
-from models.db import db
+from models.db import LOCK_STARTUP, db
 
 logger = logging.getLogger(__name__)
-_ADVISORY_LOCK = 72_001  # serialises start-up of several processes sharing PostgreSQL
 
 
 class SchemaMigration(peewee.Model):
@@ -54,7 +53,7 @@ def migrate(target=None):
     done = []
     with db.connection_context():
         if is_pg:
-            db.execute_sql("SELECT pg_advisory_lock(%s)", (_ADVISORY_LOCK,))
+            db.execute_sql("SELECT pg_advisory_lock(%s)", (LOCK_STARTUP,))
         try:
             db.create_tables([SchemaMigration], safe=True)
             already = set(applied())
@@ -71,5 +70,5 @@ def migrate(target=None):
                 done.append(name)
         finally:
             if is_pg:
-                db.execute_sql("SELECT pg_advisory_unlock(%s)", (_ADVISORY_LOCK,))
+                db.execute_sql("SELECT pg_advisory_unlock(%s)", (LOCK_STARTUP,))
     return done
