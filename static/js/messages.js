@@ -1,10 +1,11 @@
 // The message pane: history with paging, day separators, own/pending/failed messages
 // (editing and deleting in place are editing.js's).
 import { api } from './api.js';
-import { avatar, dayKey, formatDay, h, linkify, syncChildren } from './dom.js';
+import { avatar, dayKey, formatDay, h, syncChildren } from './dom.js';
 import { formatDate, formatTime, t } from './i18n.js';
 import { MessageEditing } from './editing.js';
 import { filesView } from './files.js';
+import { renderMarkdown } from './markdown.js';
 import { mentionText } from './mentions.js';
 import { reactionChips } from './reactions.js';
 import { quoteNode, quoteOf } from './replies.js';
@@ -275,8 +276,9 @@ export class MessagePane {
       body = this.editing.editorBox(editor);
     } else {
       body = h('div', { className: 'text' });
-      body.append(message.mentions && message.mentions.length
-        ? mentionText(message.text, this.memberNames(), this.opts.me.id) : linkify(message.text));
+      const mentioned = message.mentions && message.mentions.length ? this.memberNames() : null;
+      body.append(renderMarkdown(message.text, mentioned
+        ? (words) => mentionText(words, mentioned, this.opts.me.id) : undefined));
     }
     const canChange = own && state === 'sent' && !editor;
     const chips = reactionChips(message.reactions, {
