@@ -1,4 +1,5 @@
-// The admin page: list users, create one, reset a password, deactivate or reactivate.
+// The admin page: list users, create one, reset a password, make or revoke an administrator, deactivate or
+// reactivate.
 import { api, startSession, wireLogout } from './api.js';
 import { avatar, formatListTime, h } from './dom.js';
 import { t } from './i18n.js';
@@ -36,6 +37,10 @@ function row(user) {
   const self = user.id === myId;
   const actions = h('td', { className: 'actions' },
     h('button', { type: 'button', className: 'btn btn-small', onClick: () => askPassword(user) }, t('admin.resetPassword')),
+    self || !user.is_active ? null : h('button', {
+      type: 'button', className: 'btn btn-small', dataset: { testid: user.is_admin ? 'revoke-admin' : 'make-admin' },
+      onClick: () => setAdmin(user, !user.is_admin),
+    }, user.is_admin ? t('admin.revokeAdmin') : t('admin.makeAdmin')),
     self ? null : h('button', {
       type: 'button', className: `btn btn-small ${user.is_active ? 'btn-danger-ghost' : ''}`,
       dataset: { testid: user.is_active ? 'deactivate' : 'reactivate' },
@@ -83,6 +88,16 @@ async function setActive(user, active) {
   try {
     await api('PATCH', `/api/admin/users/${user.id}`, { is_active: active });
     say($('list-ok'), t(active ? 'admin.reactivated' : 'admin.deactivatedOut', { name: user.display_name }));
+    await load();
+  } catch (error) {
+    say($('list-error'), error.message);
+  }
+}
+
+async function setAdmin(user, admin) {
+  try {
+    await api('PATCH', `/api/admin/users/${user.id}`, { is_admin: admin });
+    say($('list-ok'), t(admin ? 'admin.madeAdmin' : 'admin.revokedAdmin', { name: user.display_name }));
     await load();
   } catch (error) {
     say($('list-error'), error.message);
