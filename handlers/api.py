@@ -167,7 +167,10 @@ class ChatsHandler(ApiHandler):
             chat, created = await db_call(chats.create_direct_chat, me, self.field(body, "user_id", int), per_hour)
         elif kind == "group":
             member_ids = self.field(body, "member_ids", list, required=False, default=[])
-            chat = await db_call(chats.create_group_chat, me, self.field(body, "title", str), member_ids, per_hour)
+            visibility = self.field(body, "visibility", str, required=False, default="private")
+            topic = self.field(body, "topic", str, required=False, default="")
+            chat = await db_call(chats.create_group_chat, me, self.field(body, "title", str), member_ids, per_hour,
+                                 visibility, topic)
             created = True
         else:
             raise AppError(422, "invalid_field", N_("type must be 'direct' or 'group'"), field="type")
@@ -182,15 +185,19 @@ class ChatHandler(ApiHandler):
         self.send_json(with_presence(self.state.hub, chat))
 
     async def patch(self, chat_id):
-        """``title`` renames a group for everyone; ``muted`` mutes or unmutes it for the caller alone."""
+        """Shared settings of a group (title, topic, visibility, default, archived) and/or ``muted``, the
+        caller's own."""
         body = self.json_body()
-        title = self.field(body, "title", str, required=False)
+        kinds = {"title": str, "topic": str, "visibility": str, "default": bool, "archived": bool}
+        settings = {name: self.field(body, name, kind) for name, kind in kinds.items() if body.get(name) is not None}
         muted = self.field(body, "muted", bool, required=False)
-        if title is None and muted is None:
-            raise AppError(422, "missing_field", N_("Send 'title' or 'muted'"), field="title")
+        if not settings and muted is None:
+            raise AppError(422, "missing_field", N_("Send at least one of: %(fields)s",
+                                                    fields="title, topic, visibility, default, archived, muted"),
+                           field="title")
         me = self.current_user["id"]
-        chat = await db_call(chats.update_chat, me, self.path_id(chat_id), title, muted)
-        if title is not None:
+        chat = await db_call(chats.update_chat, self.current_user, self.path_id(chat_id), settings, muted)
+        if settings:
             events.chat_updated(self.state.bus, chat)
         if muted is not None:
             events.chat_muted(self.state.bus, me, chat["id"], muted)

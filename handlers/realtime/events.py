@@ -26,7 +26,9 @@ def chat_created(bus, chat):
 
 
 def chat_updated(bus, chat):
-    bus.publish({"type": "chat_updated", "chat_id": chat["id"], "title": chat["title"]},
+    """A group's shared settings changed: its title, topic, visibility, default flag or archived state."""
+    bus.publish({"type": "chat_updated", "chat_id": chat["id"],
+                 **{key: chat[key] for key in ("title", "topic", "visibility", "default", "archived")}},
                 chat_ids=[chat["id"]])
 
 
