@@ -5,7 +5,7 @@ import logging
 from handlers import close_reasons as closing, i18n
 from handlers.base import SESSION_COOKIE, ApiHandler, BaseHandler, session_cookie
 from handlers.realtime import events
-from models import chats, disk_space, messages, search, users
+from models import channels, chats, disk_space, messages, search, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 from models.i18n import N_
@@ -115,7 +115,9 @@ class AdminUsersHandler(ApiHandler):
         display_name = self.field(body, "display_name", str, required=False)
         is_admin = self.field(body, "is_admin", bool, required=False, default=False)
         password_hash = await run_blocking(users.hash_password, password)
-        created = await db_call(users.create_user, username, password_hash, display_name, is_admin)
+        created, joined = await db_call(channels.create_account, username, password_hash, display_name, is_admin)
+        for chat in joined:
+            events.members_added(self.state.bus, chat, [created["id"]])
         logger.info("Admin %s created user %s", self.current_user["id"], created["id"])
         self.send_json(created, 201)
 
@@ -219,6 +221,19 @@ class MemberHandler(ApiHandler):
         remaining = await db_call(chats.remove_member, self.current_user, chat_id, user_id)
         events.member_removed(self.state.bus, chat_id, user_id, remaining)
         self.send_json({"chat_id": chat_id, "removed": user_id})
+
+
+class ChannelsHandler(ApiHandler):
+    async def get(self):
+        self.send_json(await db_call(channels.list_channels, self.current_user["id"], self.get_query_argument("q", "")))
+
+
+class ChannelJoinHandler(ApiHandler):
+    async def post(self, chat_id):
+        chat, added = await db_call(channels.join_channel, self.current_user["id"], self.path_id(chat_id))
+        if added:
+            events.members_added(self.state.bus, chat, added)
+        self.send_json(with_presence(self.state.hub, chat))
 
 
 class MessagesHandler(ApiHandler):

@@ -83,6 +83,8 @@ def make_app(config):
         (r"/api/chats/(\d+)/members/(\d+)", api.MemberHandler),
         (r"/api/chats/(\d+)/messages", api.MessagesHandler),
         (r"/api/chats/(\d+)/read", api.ReadHandler),
+        (r"/api/channels", api.ChannelsHandler),
+        (r"/api/channels/(\d+)/join", api.ChannelJoinHandler),
         (r"/api/messages/(\d+)", api.MessageHandler),
         (r"/api/messages/(\d+)/reactions/([^/]+)", api.ReactionHandler),
         (r"/api/updates", api.UpdatesHandler),

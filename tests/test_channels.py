@@ -62,3 +62,79 @@ def test_patch_settings_rights_and_the_chat_updated_frame(server):
         assert_error(server.request("PATCH", path, user1, body), status, code)
     direct = server.chat_id(admin, "User One")
     assert_error(server.request("PATCH", f"/api/chats/{direct}", admin, {"topic": "x"}), 422, "not_a_group")
+
+
+def test_directory_lists_public_unarchived_groups_and_filters_in_any_script(server):
+    admin, user1, user2 = server.login("admin"), server.login("user1"), server.login("user2")
+    group(server, user1, "Secret plans")  # private: never listed
+    design = group(server, user1, "Дизайн", visibility="public", topic="Макеты и ЛОГОТИПЫ")
+    archived = group(server, user1, "Old news", visibility="public")
+    server.request("PATCH", f"/api/chats/{archived['id']}", user1, {"archived": True})
+    listed = server.request("GET", "/api/channels", user2).json()["channels"]
+    general = server.chat_id(admin, "General")
+    assert listed == [{"id": general, "title": "General", "topic": "", "member_count": 3, "is_member": True},
+                      {"id": design["id"], "title": "Дизайн", "topic": "Макеты и ЛОГОТИПЫ", "member_count": 1,
+                       "is_member": False}]
+    for q, found in [("дИЗ", [design["id"]]), ("логотипы", [design["id"]]), ("GENER", [general]),
+                     ("secret", []), ("old", []), ("  ", [general, design["id"]])]:
+        answer = server.request("GET", "/api/channels", user2, params={"q": q}).json()["channels"]
+        assert [c["id"] for c in answer] == found, q
+    assert_error(server.request("GET", "/api/channels"), 401, "token_missing")
+
+
+def test_join_reaches_every_tab_and_the_members_and_leave_stops_it(server):
+    user1, user2 = server.login("user1"), server.login("user2")
+    uid2 = user_id(server, user2)
+    channel = group(server, user1, "Announcements", visibility="public")
+    path = f"/api/channels/{channel['id']}/join"
+    member, tab1, tab2 = connected(server, user1), connected(server, user2), connected(server, user2)
+    joined = server.request("POST", path, user2)
+    assert joined.status_code == 200
+    assert joined.json()["id"] == channel["id"] and uid2 in {m["id"] for m in joined.json()["members"]}
+    assert joined.json()["role"] == "member" and joined.json()["visibility"] == "public"
+    for client in (member, tab1, tab2):
+        frame = client.recv_type("member_added")
+        assert frame["chat_id"] == channel["id"] and frame["user_ids"] == [uid2]
+    member.send({"type": "send_message", "chat_id": channel["id"], "text": "welcome", "client_msg_id": "w1"})
+    for tab in (tab1, tab2):
+        assert tab.recv_type("new_message")["message"]["text"] == "welcome"
+    again = server.request("POST", path, user2)  # idempotent: no second member_added
+    assert again.status_code == 200 and again.json()["id"] == channel["id"]
+    tab1.nothing_of("member_added", after=member)
+    listed = server.request("GET", "/api/channels", user2).json()["channels"]
+    assert next(c for c in listed if c["id"] == channel["id"])["is_member"] is True
+    # leaving: the existing member removal, after which nothing more arrives
+    assert server.request("DELETE", f"/api/chats/{channel['id']}/members/{uid2}", user2).status_code == 200
+    for tab in (tab1, tab2):
+        assert tab.recv_type("member_removed")["user_id"] == uid2
+    member.send({"type": "send_message", "chat_id": channel["id"], "text": "gone?", "client_msg_id": "w2"})
+    member.recv_type("message_ack")
+    tab1.nothing_of("new_message")
+    assert_error(server.request("GET", f"/api/chats/{channel['id']}", user2), 403, "not_a_member")
+
+
+def test_join_refuses_private_unknown_and_archived_groups(server):
+    user1, user2 = server.login("user1"), server.login("user2")
+    private = group(server, user1, "Private")
+    direct = server.request("POST", "/api/chats", user1, {"type": "direct", "user_id": user_id(server, user2)}).json()
+    for chat_id in (private["id"], direct["id"], 999999):
+        assert_error(server.request("POST", f"/api/channels/{chat_id}/join", user2), 404, "chat_not_found")
+    closed = group(server, user1, "Closed", visibility="public")
+    server.request("PATCH", f"/api/chats/{closed['id']}", user1, {"archived": True})
+    assert_error(server.request("POST", f"/api/channels/{closed['id']}/join", user2), 409, "chat_archived")
+    assert_error(server.request("POST", "/api/channels/99999999999/join", user2), 404, "not_found")
+
+
+@pytest.mark.slow
+def test_join_on_one_process_reaches_the_joiners_sockets_on_the_other(spawn, database_url):
+    if database_url.startswith("sqlite"):
+        pytest.skip("two processes share one PostgreSQL database")
+    a, b = spawn(), spawn()
+    user1, user2 = a.login("user1"), b.login("user2")
+    channel = group(a, user1, "Cross", visibility="public")
+    on_b, member_on_b = connected(b, user2), connected(b, user1)
+    assert a.request("POST", f"/api/channels/{channel['id']}/join", user2).status_code == 200
+    assert on_b.recv_type("member_added", 10)["chat_id"] == channel["id"]
+    assert member_on_b.recv_type("member_added", 10)["user_ids"] == [user_id(a, user2)]
+    a.request("POST", f"/api/chats/{channel['id']}/messages", user1, {"text": "across"})
+    assert on_b.recv_type("new_message", 10)["message"]["text"] == "across"
