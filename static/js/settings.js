@@ -69,6 +69,12 @@ export class ChatSettings {
       placeholder: t('settings.topicHint'), dataset: { testid: 'settings-topic' } });
     const visibility = h('input', { type: 'checkbox', checked: chat.visibility === 'public', dataset: { testid: 'settings-public' } });
     const isDefault = h('input', { type: 'checkbox', checked: Boolean(chat.default), dataset: { testid: 'settings-default' } });
+    const onlyIfPublic = () => { // the server keeps default channels public
+      isDefault.disabled = !visibility.checked;
+      if (!visibility.checked) isDefault.checked = false;
+    };
+    visibility.addEventListener('change', onlyIfPublic);
+    onlyIfPublic();
     const form = h('form', { className: 'stack', noValidate: true },
       field(t('settings.name'), title),
       field(t('settings.topic'), topic),
