@@ -1,7 +1,7 @@
 // The admin page: list users, create one, reset a password, make or revoke an administrator, deactivate or
 // reactivate.
 import { api, startSession, wireLogout } from './api.js';
-import { avatar, formatListTime, h } from './dom.js';
+import { formatListTime, h, userAvatar } from './dom.js';
 import { t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -48,7 +48,7 @@ function row(user) {
     }, user.is_active ? t('admin.deactivate') : t('admin.reactivate')));
   return h('tr', { dataset: { userId: String(user.id), username: user.username },
     className: user.is_active ? '' : 'inactive' },
-  h('td', {}, h('span', { className: 'user-cell' }, avatar(user.display_name, user.id),
+  h('td', {}, h('span', { className: 'user-cell' }, userAvatar(user),
     h('span', { className: 'person-text' },
       h('span', { className: 'person-name' }, user.display_name, self ? ` ${t('admin.you')}` : ''),
       h('span', { className: 'person-username muted' }, `@${user.username}`)))),

@@ -380,9 +380,12 @@ function buildParts() {
     'aria-labelledby': 'archived-heading' }) };
   archived.section = h('section', { className: 'archived-section', hidden: true }, archivedHeading, archived.ul);
   $('chat-list').after(archived.section);
-  const browse = h('button', { type: 'button', className: 'browse-channels', id: 'browse-channels',
-    dataset: { testid: 'browse-channels' } }, h('span', { 'aria-hidden': 'true' }, '#'), t('channels.browse'));
-  $('chat-list-wrap').before(browse);
+  // Beside "New conversation" (so Tab from "Find a conversation" still goes to the list), and on the empty pane.
+  const browse = h('button', { type: 'button', className: 'icon-button', id: 'browse-channels',
+    dataset: { testid: 'browse-channels' }, 'aria-label': t('channels.browse'), title: t('channels.browse') }, '#');
+  $('new-chat-button').before(browse);
+  const browseToo = h('button', { type: 'button', className: 'btn' }, t('channels.browse'));
+  $('empty-new-chat').after(' ', browseToo);
   const topic = h('p', { className: 'chat-topic', id: 'chat-topic', dataset: { testid: 'chat-topic' }, hidden: true });
   $('chat-subtitle').after(topic);
   const settingsButton = h('button', { type: 'button', className: 'btn btn-small', id: 'settings-button',
@@ -396,7 +399,7 @@ function buildParts() {
   const meButton = h('button', { type: 'button', className: 'me-button', id: 'me-button', dataset: { testid: 'profile-button' },
     'aria-label': t('profile.edit'), title: t('profile.edit') });
   $('me-avatar').replaceWith(meButton);
-  return { archived, browse, topic, settingsButton, archivedNotice, unarchiveButton, meButton };
+  return { archived, browse, browseToo, topic, settingsButton, archivedNotice, unarchiveButton, meButton };
 }
 
 function membersChanged(chatId, memberList) {
@@ -421,6 +424,7 @@ $('empty-new-chat').addEventListener('click', () => newChat.open());
 $('members-button').addEventListener('click', () => members.open(view.id));
 parts.settingsButton.addEventListener('click', () => settings.open(list.get(view.id)));
 parts.browse.addEventListener('click', () => directory.open());
+parts.browseToo.addEventListener('click', () => directory.open());
 parts.meButton.addEventListener('click', openProfile);
 $('chat-filter').addEventListener('input', (event) => list.filter(event.target.value));
 languageSwitch(document.querySelector('.foot-actions'), { beforeReload: () => composer.keepDrafts() });
