@@ -138,3 +138,19 @@ def test_join_on_one_process_reaches_the_joiners_sockets_on_the_other(spawn, dat
     assert member_on_b.recv_type("member_added", 10)["user_ids"] == [user_id(a, user2)]
     a.request("POST", f"/api/chats/{channel['id']}/messages", user1, {"text": "across"})
     assert on_b.recv_type("new_message", 10)["message"]["text"] == "across"
+
+
+def test_new_accounts_join_every_default_group_and_members_hear_of_it(server):
+    admin, user1 = server.login("admin"), server.login("user1")
+    extra = group(server, admin, "Handbook", visibility="public")
+    server.request("PATCH", f"/api/chats/{extra['id']}", admin, {"default": True})
+    closed = group(server, admin, "Closed default", visibility="public")
+    server.request("PATCH", f"/api/chats/{closed['id']}", admin, {"default": True, "archived": True})
+    group(server, admin, "Just public", visibility="public")
+    watcher = connected(server, user1)
+    created = server.request("POST", "/api/admin/users", admin, {"username": "carol", "password": "carolpass1"})
+    assert created.status_code == 201
+    frame = watcher.recv_type("member_added")
+    assert frame["chat_id"] == server.chat_id(user1, "General") and frame["user_ids"] == [created.json()["id"]]
+    carol = server.login("carol", "carolpass1")
+    assert sorted(c["title"] for c in server.request("GET", "/api/chats", carol).json()) == ["General", "Handbook"]
