@@ -5,7 +5,7 @@ import logging
 from handlers import close_reasons as closing, i18n
 from handlers.base import SESSION_COOKIE, ApiHandler, BaseHandler, session_cookie
 from handlers.realtime import events
-from models import channels, chats, disk_space, messages, search, users
+from models import channels, chats, disk_space, memberships, messages, profiles, search, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 from models.i18n import N_
@@ -81,15 +81,26 @@ class MeHandler(ApiHandler):
         self.send_json(self.current_user)
 
     async def patch(self):
-        """Save the caller's language (``"en"``, ``"ru"``, or null to follow the browser again)."""
+        """The caller's language (``"en"``, ``"ru"``, or null to follow the browser again) and profile
+        (display name, status text and emoji); peers sharing a chat hear of a profile change."""
         body = self.json_body()
-        if "locale" not in body:
-            raise AppError(422, "missing_field", N_("Field '%(name)s' is required", name="locale"), field="locale")
-        locale = body["locale"]
-        await db_call(users.set_locale, self.current_user["id"], locale)
-        events.locale_changed(self.state.bus, self.current_user["id"], locale)
-        self.current_user["locale"] = locale
-        self.locale = i18n.for_request(self, self.current_user)
+        profile = {name: self.field(body, name, str) for name in profiles.PROFILE_FIELDS if name in body}
+        if "locale" not in body and not profile:
+            raise AppError(422, "missing_field", N_("Send at least one of: %(fields)s",
+                                                    fields="locale, " + ", ".join(profiles.PROFILE_FIELDS)),
+                           field="locale")
+        me = self.current_user["id"]
+        users.check_locale(body.get("locale"))  # before anything is saved: all or nothing
+        if profile:
+            user, chat_ids = await db_call(profiles.update_profile, me, profile)
+            events.user_updated(self.state.bus, user, chat_ids)
+            self.current_user.update(user)
+        if "locale" in body:
+            locale = body["locale"]
+            await db_call(users.set_locale, me, locale)
+            events.locale_changed(self.state.bus, me, locale)
+            self.current_user["locale"] = locale
+            self.locale = i18n.for_request(self, self.current_user)
         self.send_json(self.current_user)
 
 
@@ -133,6 +144,8 @@ class AdminUserHandler(ApiHandler):
         if user_id == self.current_user["id"] and (is_active is False or is_admin is False):
             raise AppError(422, "cannot_demote_self", N_("You cannot deactivate or demote your own account"))
         result = await db_call(users.update_user, user_id, display_name, is_admin)
+        if display_name is not None:
+            events.user_updated(self.state.bus, result, await db_call(memberships.chat_ids_for_user, user_id))
         if is_active is not None:
             result = await db_call(users.set_active, user_id, is_active)
             if not is_active:

@@ -169,6 +169,8 @@ def update_chat(actor, chat_id, settings=None, muted=None):
         chat = membership.chat
         if changes.get("is_default", chat.is_default) and changes.get("visibility", chat.visibility) != "public":
             raise invalid("default_not_public", N_("Only a public group can be a default channel"))
+        if "archived" in changes:
+            lock_chat(chat_id)  # after the sends that hold it: none stores a message once this commits
         Chat.update(**changes).where(Chat.id == chat_id).execute()
     if muted is not None:
         membership = require_membership(actor["id"], chat_id)

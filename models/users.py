@@ -179,12 +179,16 @@ def update_user(user_id, display_name=None, is_admin=None):
     return user_dict(user)
 
 
-def set_locale(user_id, locale):
-    """Save the user's language (one of ``LOCALES``), or forget it with None."""
+def check_locale(locale):
     if locale is not None and locale not in LOCALES:
         raise invalid("invalid_field", N_("locale must be one of %(choices)s, or null",
                                           choices=", ".join(LOCALES)), field="locale")
-    User.update(locale=locale).where(User.id == user_id).execute()
+    return locale
+
+
+def set_locale(user_id, locale):
+    """Save the user's language (one of ``LOCALES``), or forget it with None."""
+    User.update(locale=check_locale(locale)).where(User.id == user_id).execute()
 
 
 def set_password(user_id, password_hash):

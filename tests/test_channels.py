@@ -138,3 +138,47 @@ def test_join_on_one_process_reaches_the_joiners_sockets_on_the_other(spawn, dat
     assert member_on_b.recv_type("member_added", 10)["user_ids"] == [user_id(a, user2)]
     a.request("POST", f"/api/chats/{channel['id']}/messages", user1, {"text": "across"})
     assert on_b.recv_type("new_message", 10)["message"]["text"] == "across"
+
+
+def test_new_accounts_join_every_default_group_and_members_hear_of_it(server):
+    admin, user1 = server.login("admin"), server.login("user1")
+    extra = group(server, admin, "Handbook", visibility="public")
+    server.request("PATCH", f"/api/chats/{extra['id']}", admin, {"default": True})
+    closed = group(server, admin, "Closed default", visibility="public")
+    server.request("PATCH", f"/api/chats/{closed['id']}", admin, {"default": True, "archived": True})
+    group(server, admin, "Just public", visibility="public")
+    watcher = connected(server, user1)
+    created = server.request("POST", "/api/admin/users", admin, {"username": "carol", "password": "carolpass1"})
+    assert created.status_code == 201
+    frame = watcher.recv_type("member_added")
+    assert frame["chat_id"] == server.chat_id(user1, "General") and frame["user_ids"] == [created.json()["id"]]
+    carol = server.login("carol", "carolpass1")
+    assert sorted(c["title"] for c in server.request("GET", "/api/chats", carol).json()) == ["General", "Handbook"]
+
+
+def test_an_archived_group_is_read_only_until_reopened(server):
+    user1, user2 = server.login("user1"), server.login("user2")
+    chat = group(server, user1, "Project Zephyr", member_ids=[user_id(server, user2)])
+    path = f"/api/chats/{chat['id']}"
+    sent = server.request("POST", f"{path}/messages", user1, {"text": "zephyr kickoff notes"}).json()
+    server.request("PUT", f"/api/messages/{sent['id']}/reactions/👍", user2)
+    assert server.request("PATCH", path, user1, {"archived": True}).json()["archived"] is True
+    assert_error(server.request("POST", f"{path}/messages", user1, {"text": "more"}), 409, "chat_archived")
+    socket = connected(server, user1)
+    socket.send({"type": "send_message", "chat_id": chat["id"], "text": "more", "client_msg_id": "a-1"})
+    frame = socket.recv_type("error")
+    assert (frame["code"], frame["client_msg_id"]) == ("chat_archived", "a-1")
+    for method, url, body in [("PATCH", f"/api/messages/{sent['id']}", {"text": "edited"}),
+                              ("DELETE", f"/api/messages/{sent['id']}", None),
+                              ("PUT", f"/api/messages/{sent['id']}/reactions/🎉", None),
+                              ("DELETE", f"/api/messages/{sent['id']}/reactions/👍", user2),
+                              ("POST", f"{path}/members", {"user_ids": [1]})]:
+        token = user2 if body == user2 else user1
+        assert_error(server.request(method, url, token, None if body == user2 else body), 409, "chat_archived")
+    history = server.request("GET", f"{path}/messages", user2).json()["messages"]
+    assert [(m["text"], len(m["reactions"])) for m in history] == [("zephyr kickoff notes", 1)]
+    found = server.request("GET", "/api/search", user2, params={"q": "zephyr"}).json()["results"]
+    assert [r["message"]["id"] for r in found] == [sent["id"]]
+    assert server.request("PATCH", path, user1, {"archived": False}).json()["archived"] is False
+    socket.send({"type": "send_message", "chat_id": chat["id"], "text": "back", "client_msg_id": "a-2"})
+    assert socket.recv_type("message_ack")["message"]["text"] == "back"

@@ -81,6 +81,11 @@ def close_user(bus, user_id, reason=closing.USER_DEACTIVATED):
     bus.publish(None, control={"action": "close_user", "user_id": user_id, "reason": reason})
 
 
+def user_updated(bus, user, chat_ids):
+    """A user changed their profile: everyone sharing a chat with them, and their own other tabs."""
+    bus.publish({"type": "user_updated", "user": user}, user_ids=[user["id"]], chat_ids=chat_ids)
+
+
 def locale_changed(bus, user_id, locale):
     """The user chose another language: their open connections speak it from now on (every process)."""
     bus.publish(None, control={"action": "set_locale", "user_id": user_id, "locale": locale})
