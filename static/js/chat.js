@@ -162,8 +162,7 @@ const HANDLERS = {
   chat_muted: (f) => view.setMuted(f.chat_id, f.muted),
   chat_updated: (f) => {
     const chat = list.get(f.chat_id);
-    const fresh = f.chat || f;
-    if (chat) list.upsert({ ...chat, ...Object.fromEntries(CHAT_FIELDS.filter((k) => k in fresh).map((k) => [k, fresh[k]])) });
+    if (chat) list.upsert({ ...chat, ...Object.fromEntries(CHAT_FIELDS.filter((k) => k in f).map((k) => [k, f[k]])) });
     view.header();
     if (f.chat_id === view.id) pane.render(); // archived or reopened: the messages' buttons go or come back
   },
@@ -413,9 +412,8 @@ function membersChanged(chatId, memberList) {
 // --- start ----------------------------------------------------------------------------
 
 showMe({ id: me.id, display_name: me.name, avatar_url: null });
-api('GET', '/api/me').then(showMe).catch(() => {}); // the picture: the page carries only the name
-
 startSession(me.id);
+api('GET', '/api/me').then(showMe).catch(() => {}); // the picture: the page carries only the name
 wireLogout($('logout-form'));
 $('logout-form').addEventListener('submit', () => outbox.forget());
 outbox.load();
