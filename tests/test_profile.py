@@ -57,3 +57,63 @@ def test_an_administrator_renaming_someone_tells_their_peers(server):
     assert server.request("PATCH", f"/api/admin/users/{uid}", admin, {"display_name": "Olga"}).status_code == 200
     frame = peer.recv_type("user_updated")
     assert (frame["user"]["id"], frame["user"]["display_name"]) == (uid, "Olga")
+
+
+def image_bytes(size, mode="RGB", fmt="JPEG", exif=None):
+    import io
+    from PIL import Image
+    picture = Image.new(mode, size, "red" if mode != "P" else 1)
+    if mode == "RGB":  # a blue square in the middle: what the avatar keeps
+        side = min(size)
+        left, top = (size[0] - side) // 2, (size[1] - side) // 2
+        picture.paste((0, 0, 255), (left, top, left + side, top + side))
+    out = io.BytesIO()
+    picture.save(out, fmt, **({"exif": exif} if exif else {}))
+    return out.getvalue()
+
+
+def put_avatar(server, token, data, name="me.jpg", content_type="image/jpeg"):
+    return server.request("PUT", "/api/me/avatar", token, files={"file": (name, data, content_type)})
+
+
+def test_avatar_upload_is_a_square_reencoded_image_served_to_signed_in_users(server):
+    import io
+    from PIL import Image
+    user1, user2 = server.login("user1"), server.login("user2")
+    peer = connected(server, user2)
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # camera make: metadata that must not be served
+    answer = put_avatar(server, user1, image_bytes((800, 400), exif=exif.tobytes()))
+    assert answer.status_code == 200, answer.text
+    url = answer.json()["avatar_url"]
+    assert url.startswith(f"/api/users/{answer.json()['id']}/avatar?v=")
+    assert peer.recv_type("user_updated")["user"]["avatar_url"] == url
+    served = server.request("GET", url, user2)
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/jpeg"
+    assert "immutable" in served.headers["Cache-Control"] and b"SecretCam" not in served.content
+    picture = Image.open(io.BytesIO(served.content))
+    assert picture.size == (256, 256)
+    assert picture.convert("RGB").getpixel((128, 128))[2] > 200  # the middle of the upload, blue
+    assert server.request("GET", url).status_code == 401
+    stale = server.request("GET", url.split("?")[0], user2)
+    assert stale.status_code == 200 and stale.headers["Cache-Control"] == "private, no-cache"
+    # a new avatar has a new URL; a palette PNG with transparency stays a PNG
+    again = put_avatar(server, user1, image_bytes((40, 60), mode="P", fmt="PNG"), "small.png", "image/png").json()
+    assert again["avatar_url"] != url
+    assert server.request("GET", again["avatar_url"], user2).headers["Content-Type"] == "image/png"
+    assert server.request("GET", "/api/me", user1).json()["avatar_url"] == again["avatar_url"]
+    removed = server.request("DELETE", "/api/me/avatar", user1)
+    assert removed.status_code == 200 and removed.json()["avatar_url"] is None
+    assert peer.recv_type("user_updated")["user"]["avatar_url"] == again["avatar_url"]
+    assert peer.recv_type("user_updated")["user"]["avatar_url"] is None
+    assert_error(server.request("GET", again["avatar_url"], user2), 404, "avatar_not_found")
+
+
+def test_avatar_refusals(server_factory):
+    server = server_factory(max_upload_bytes=2000, thumbnail_max_pixels=10_000)
+    user1 = server.login("user1")
+    assert_error(put_avatar(server, user1, b"%PDF-1.4 not a picture", "cv.pdf", "application/pdf"), 422, "not_an_image")
+    assert_error(put_avatar(server, user1, image_bytes((200, 200), fmt="PNG")), 422, "image_too_large")
+    assert_error(put_avatar(server, user1, b"x" * 5000), 413, "file_too_large")
+    assert_error(server.request("PUT", "/api/me/avatar", user1, json_body={"file": "x"}), 400, "invalid_upload")
+    assert server.request("GET", "/api/me", user1).json()["avatar_url"] is None
