@@ -173,6 +173,7 @@ def test_a_profile_change_is_seen_by_another_user_with_the_picture_and_the_card(
 
     row = messages(other, "Morning all")
     expect(row.locator("[data-testid=sender]")).to_have_text("Alex Morgan")  # live, from user_updated
+    expect(entry(other, general)).to_contain_text("Alex Morgan: Morning all")
     picture = row.locator(".avatar img")
     expect(picture).to_have_attribute("src", re.compile(r"/avatar"))
     other.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=picture.element_handle())

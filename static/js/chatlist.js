@@ -146,7 +146,8 @@ export class ChatList {
     const time = last ? new Date(last.created_at) : null;
     const unread = chat.unread_count || 0;
     const mentioned = chat.unread_mentions || 0;
-    const signature = JSON.stringify([chat.title, chat.type, peer && peer.avatar_url, last && [last.id, last.text, last.deleted],
+    const signature = JSON.stringify([chat.title, chat.type, peer && peer.avatar_url,
+      last && [last.id, last.text, last.deleted, this.senderName(chat, last)],
       unread, mentioned, Boolean(chat.muted), peer && this.isOnline(peer.id), chat.id === this.activeId, time && formatListTime(time)]);
     li.hidden = Boolean(this.filterText) && !chat.title.toLowerCase().includes(this.filterText);
     if (li.dataset.signature === signature) return li;
@@ -193,6 +194,12 @@ export class ChatList {
     if (!last) return chat.type === 'group' ? t('chat.members', { count: chat.members.length }) : t('chat.noMessages');
     const text = last.deleted ? t('message.deleted') : last.text.replace(/\s+/g, ' ').slice(0, 120);
     if (last.sender_id === this.me.id) return t('chat.youSaid', { text });
-    return chat.type === 'group' ? `${last.sender_name}: ${text}` : text;
+    return chat.type === 'group' ? `${this.senderName(chat, last)}: ${text}` : text;
+  }
+
+  /** The sender's current name (a member's, which `user_updated` keeps fresh), else the one the message carries. */
+  senderName(chat, message) {
+    const sender = chat.members.find((m) => m.id === message.sender_id);
+    return sender ? sender.display_name : message.sender_name;
   }
 }
