@@ -74,6 +74,7 @@ def make_app(config):
         (r"/api/auth/logout", api.LogoutHandler),
         (r"/api/me", api.MeHandler),
         (r"/api/me/avatar", profile.AvatarHandler),
+        (r"/api/me/password", profile.PasswordHandler),
         (r"/api/users", api.UsersHandler),
         (r"/api/users/(\d+)/avatar", profile.UserAvatarHandler),
         (r"/api/admin/users", api.AdminUsersHandler),

@@ -1,10 +1,11 @@
 """The caller's own avatar (PUT/DELETE /api/me/avatar), anyone's avatar image, and password change."""
+from handlers import close_reasons as closing
 from handlers.base import ApiHandler
 from handlers.files import FileHandler, StreamedUploadHandler
 from handlers.realtime import events
-from models import profiles, thumbnails
-from models.db import db_call
-from models.errors import invalid
+from models import profiles, thumbnails, users
+from models.db import db_call, run_blocking
+from models.errors import AppError, invalid
 from models.i18n import N_
 
 AVATAR_CACHE = "private, max-age=31536000, immutable"  # the URL changes with the avatar
@@ -54,3 +55,25 @@ class UserAvatarHandler(FileHandler):
         self.set_header("Content-Type", content_type)
         self.set_header("Content-Disposition", "inline")
         self.finish(data)
+
+
+class PasswordHandler(ApiHandler):
+    """The caller changes their password: every other session ends and its sockets close (every process);
+    the one it was changed from goes on.  Wrong current passwords count as failed logins (throttled)."""
+
+    async def post(self):
+        body = self.json_body()
+        current = self.field(body, "current_password", str)
+        new = users.validate_password(self.field(body, "new_password", str))
+        me, throttle = self.current_user, self.state.throttle
+        await self.check_password_throttle(me["username"])
+        stored = await db_call(users.password_hash_of, me["id"])
+        if not await run_blocking(users.verify_password, stored, current):
+            await throttle.failed(self.request.remote_ip, me["username"])
+            raise AppError(403, "wrong_password", N_("The current password is wrong"))
+        await throttle.succeeded(me["username"])
+        await db_call(users.change_password, me["id"], await run_blocking(users.hash_password, new),
+                      me["session_id"])
+        events.close_user(self.state.bus, me["id"], closing.PASSWORD_CHANGED, spare_session=me["session_id"])
+        self.set_status(204)
+        self.finish()

@@ -199,6 +199,16 @@ def set_password(user_id, password_hash):
     return get_user(user_id)
 
 
+def password_hash_of(user_id):
+    return User.select(User.password_hash).where(User.id == user_id).scalar()
+
+
+def change_password(user_id, password_hash, keep_session_id):
+    """The user changed their own password: every session but the one they did it from ends."""
+    User.update(password_hash=password_hash).where(User.id == user_id).execute()
+    revoke_other_sessions(user_id, keep_session_id)
+
+
 def set_active(user_id, active):
     if User.update(is_active=bool(active)).where(User.id == user_id).execute() == 0:
         raise not_found("user", user_id)
@@ -275,6 +285,11 @@ def revoke_session(session_id):
 def revoke_all_sessions(user_id):
     Session.update(revoked_at=utcnow()).where(
         (Session.user == user_id) & Session.revoked_at.is_null()).execute()
+
+
+def revoke_other_sessions(user_id, keep_session_id):
+    Session.update(revoked_at=utcnow()).where(
+        (Session.user == user_id) & (Session.id != keep_session_id) & Session.revoked_at.is_null()).execute()
 
 
 def issue_access_token(secret, user_id, session_id, ttl):

@@ -1,5 +1,6 @@
 """Profiles: display name, status, avatar and password change (issue 21; SQLite and PostgreSQL)."""
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.helpers import assert_error, user_id
 
@@ -117,3 +118,59 @@ def test_avatar_refusals(server_factory):
     assert_error(put_avatar(server, user1, b"x" * 5000), 413, "file_too_large")
     assert_error(server.request("PUT", "/api/me/avatar", user1, json_body={"file": "x"}), 400, "invalid_upload")
     assert server.request("GET", "/api/me", user1).json()["avatar_url"] is None
+
+
+def test_password_change_ends_every_other_session_and_keeps_this_one(server):
+    here, elsewhere = server.login("user1"), server.login("user1")
+    here_socket, elsewhere_socket = connected(server, here), connected(server, elsewhere)
+    watcher = connected(server, server.login("user2"))
+    changed = server.request("POST", "/api/me/password", here,
+                             {"current_password": "user1pass", "new_password": "brand-new-pass"})
+    assert changed.status_code == 204 and changed.content == b""
+    with pytest.raises(ConnectionClosed):
+        while True:
+            elsewhere_socket.recv(10)
+    assert elsewhere_socket.close_code == 1008
+    assert elsewhere_socket.close_reason == "password changed in another session: log in again"
+    assert_error(server.request("GET", "/api/me", elsewhere), 401, "token_revoked")
+    assert server.request("GET", "/api/me", here).status_code == 200
+    here_socket.send({"type": "ping", "id": "still"})
+    assert here_socket.recv_type("pong")["id"] == "still"
+    watcher.quiet_for("presence", 1.0)  # user1 stays online through this session (grace: 0.3 s)
+    assert server.request("POST", "/api/auth/login", json_body={"username": "user1", "password": "user1pass"}
+                          ).status_code == 401
+    server.login("user1", "brand-new-pass")
+
+
+def test_password_change_refusals_and_throttle(server):
+    token = server.login("user1")
+    path = "/api/me/password"
+    assert_error(server.request("POST", path, token, {"current_password": "user1pass", "new_password": "short"}),
+                 422, "weak_password")
+    assert_error(server.request("POST", path, token, {"current_password": "user1pass"}), 422, "missing_field")
+    for _ in range(5):  # login_max_failures in the tests
+        assert_error(server.request("POST", path, token, {"current_password": "guess-123", "new_password": "another-pass"}),
+                     403, "wrong_password")
+    throttled = server.request("POST", path, token, {"current_password": "user1pass", "new_password": "another-pass"})
+    assert_error(throttled, 429, "too_many_attempts")
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert server.request("GET", "/api/me", token).status_code == 200  # nothing changed, still signed in
+    assert_error(server.request("POST", path, json_body={"current_password": "a", "new_password": "bbbbbbbb"}),
+                 401, "token_missing")
+
+
+@pytest.mark.slow
+def test_password_change_on_one_process_closes_the_other_sessions_sockets_on_the_other(spawn, database_url):
+    if database_url.startswith("sqlite"):
+        pytest.skip("two processes share one PostgreSQL database")
+    a, b = spawn(), spawn()
+    here, elsewhere = a.login("user1"), b.login("user1")
+    kept, closed = connected(b, here), connected(b, elsewhere)
+    assert a.request("POST", "/api/me/password", here, {"current_password": "user1pass",
+                                                        "new_password": "brand-new-pass"}).status_code == 204
+    with pytest.raises(ConnectionClosed):
+        while True:
+            closed.recv(10)
+    assert closed.close_code == 1008
+    kept.send({"type": "ping", "id": "kept"})
+    assert kept.recv_type("pong")["id"] == "kept"

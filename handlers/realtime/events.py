@@ -77,8 +77,10 @@ def close_session(bus, session_id):
                                "reason": closing.LOGGED_OUT})
 
 
-def close_user(bus, user_id, reason=closing.USER_DEACTIVATED):
-    bus.publish(None, control={"action": "close_user", "user_id": user_id, "reason": reason})
+def close_user(bus, user_id, reason=closing.USER_DEACTIVATED, spare_session=None):
+    """Close every connection of the user (on every process), except those of ``spare_session``."""
+    bus.publish(None, control={"action": "close_user", "user_id": user_id, "reason": reason,
+                               "spare_session": spare_session})
 
 
 def user_updated(bus, user, chat_ids):
