@@ -39,7 +39,8 @@ export class ProfileDialog {
     this.dialog = dialog;
     this.picked = null;
     this.preview = h('span', { className: 'profile-preview' });
-    this.fileInput = h('input', { type: 'file', accept: 'image/*', hidden: true, dataset: { testid: 'avatar-input' } });
+    this.fileInput = h('input', { type: 'file', accept: 'image/*', hidden: true, dataset: { testid: 'avatar-input' },
+      'aria-label': t('profile.pickPicture') });
     this.fileInput.addEventListener('change', () => this.pick(this.fileInput.files[0]));
     this.name = h('input', { maxlength: String(MAX_NAME), autocomplete: 'name', required: true,
       dataset: { testid: 'profile-name' } });
