@@ -10,12 +10,13 @@ import { Attachments } from './attachments.js';
 import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
 import { MembersDialog, NewChatDialog } from './dialogs.js';
-import { h, userAvatar } from './dom.js';
+import { userAvatar } from './dom.js';
 import { t } from './i18n.js';
 import { MentionPicker } from './mentions.js';
 import { MessagePane } from './messages.js';
 import { Notifier } from './notify.js';
 import { Outbox } from './outbox.js';
+import { buildParts } from './pageparts.js';
 import { ProfileCard, ProfileDialog } from './profile.js';
 import { Reactions } from './reactions.js';
 import { ReplyBar } from './replies.js';
@@ -370,35 +371,6 @@ function showMe(user) {
   me.name = user.display_name;
   $('me-name').textContent = user.display_name;
   parts.meButton.replaceChildren(userAvatar(user, 'me-avatar'));
-}
-
-/** The chat page's parts that only script shows: their words come from the catalogs. */
-function buildParts() {
-  const archivedHeading = h('h2', { className: 'chat-section-heading', id: 'archived-heading' }, t('archive.section'));
-  const archived = { ul: h('ul', { className: 'chat-list', id: 'archived-list', dataset: { testid: 'archived-list' },
-    'aria-labelledby': 'archived-heading' }) };
-  archived.section = h('section', { className: 'archived-section', hidden: true }, archivedHeading, archived.ul);
-  $('chat-list').after(archived.section);
-  // Beside "New conversation" (so Tab from "Find a conversation" still goes to the list), and on the empty pane.
-  const browse = h('button', { type: 'button', className: 'icon-button', id: 'browse-channels',
-    dataset: { testid: 'browse-channels' }, 'aria-label': t('channels.browse'), title: t('channels.browse') }, '#');
-  $('new-chat-button').before(browse);
-  const browseToo = h('button', { type: 'button', className: 'btn' }, t('channels.browse'));
-  $('empty-new-chat').after(' ', browseToo);
-  const topic = h('p', { className: 'chat-topic', id: 'chat-topic', dataset: { testid: 'chat-topic' }, hidden: true });
-  $('chat-subtitle').after(topic);
-  const settingsButton = h('button', { type: 'button', className: 'btn btn-small', id: 'settings-button',
-    dataset: { testid: 'settings-button' }, hidden: true }, t('settings.open'));
-  $('members-button').after(settingsButton);
-  const unarchiveButton = h('button', { type: 'button', className: 'btn btn-small', dataset: { testid: 'unarchive-notice' } },
-    t('archive.unarchive'));
-  const archivedNotice = h('div', { className: 'archived-notice', dataset: { testid: 'archived-notice' }, role: 'status', hidden: true },
-    h('span', {}, t('archive.notice')), unarchiveButton, h('p', { className: 'form-error', role: 'alert' }));
-  $('composer-form').before(archivedNotice);
-  const meButton = h('button', { type: 'button', className: 'me-button', id: 'me-button', dataset: { testid: 'profile-button' },
-    'aria-label': t('profile.edit'), title: t('profile.edit') });
-  $('me-avatar').replaceWith(meButton);
-  return { archived, browse, browseToo, topic, settingsButton, archivedNotice, unarchiveButton, meButton };
 }
 
 function membersChanged(chatId, memberList) {
