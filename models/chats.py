@@ -197,7 +197,8 @@ def add_members(user_id, chat_id, new_ids):
     if not new_ids:
         raise invalid("invalid_field", N_("user_ids must list at least one user"), field="user_ids")
     _active_user_ids(new_ids)
-    return get_chat(user_id, chat_id), insert_members(chat_id, new_ids)
+    added = insert_members(chat_id, new_ids)
+    return get_chat(user_id, chat_id), added
 
 
 def insert_members(chat_id, new_ids):
