@@ -105,6 +105,9 @@ def test_archiving_replaces_the_composer_and_moves_the_chat_to_the_archived_sect
     expect(member.locator("[data-testid=unarchive-notice]")).to_be_hidden()  # a plain member may not
     member.click("[data-testid=settings-button]")
     expect(member.locator("[data-testid=chat-settings] [data-testid=unarchive]")).to_have_count(0)
+    member.click("[data-testid=settings-members]")
+    expect(member.locator("[data-testid=member-list] li")).to_have_count(2)
+    expect(member.locator("#member-search")).to_be_hidden()  # nobody joins an archived group
     member.keyboard.press("Escape")
     refused = ui_server.request("POST", f"/api/chats/{chat}/messages", ui_server.login("user1"), {"text": "late"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "chat_archived"

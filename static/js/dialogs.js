@@ -254,6 +254,9 @@ export class MembersDialog {
         onClick: () => this.remove(member),
       }, t('group.remove')) : null));
     this.members.replaceChildren(...rows);
+    const closed = Boolean(this.chat.archived); // nobody joins an archived group
+    this.search.closest('label').hidden = closed;
+    this.results.hidden = closed;
   }
 
   async remove(member) {
