@@ -9,7 +9,7 @@ import pathlib
 import re
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.browser import (PASSWORDS, another_tab, assert_no_console_errors, connection, entry, log_in, messages,
@@ -144,9 +144,14 @@ def test_a_public_group_from_the_dialog_is_in_the_directory_and_its_owner_manage
     assert_no_console_errors(page)
 
 
-def png(color):
+def portrait():
+    """A PNG that looks like a profile picture: a head and shoulders on a coloured ground."""
+    image = Image.new("RGB", (96, 96), (40, 140, 90))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((30, 16, 66, 52), fill=(250, 224, 196))
+    draw.ellipse((14, 58, 82, 120), fill=(35, 55, 120))
     out = io.BytesIO()
-    Image.new("RGB", (96, 96), color).save(out, "PNG")
+    image.save(out, "PNG")
     return out.getvalue()
 
 
@@ -166,7 +171,7 @@ def test_a_profile_change_is_seen_by_another_user_with_the_picture_and_the_card(
     dialog.locator("[data-testid=profile-emoji]").fill("🌴")
     dialog.locator("[data-testid=profile-status]").fill("On holiday until Monday")
     dialog.locator("[data-testid=avatar-input]").set_input_files(
-        {"name": "me.png", "mimeType": "image/png", "buffer": png((40, 140, 90))})
+        {"name": "me.png", "mimeType": "image/png", "buffer": portrait()})
     expect(dialog.locator("[data-testid=avatar-preview] img")).to_have_attribute("src", re.compile("^data:image/png"))
     dialog.locator("[data-testid=profile-save]").click()
     expect(dialog).to_contain_text("Profile saved.")
