@@ -15,7 +15,7 @@ import getpass
 import sys
 
 from handlers.bundle import program_name
-from models import migrations, users
+from models import channels, migrations, users
 from models.backup import BackupError, backup_sqlite, pg_dump_advice, sqlite_path
 from models.db import DatabaseUnavailable, close_db, init_db, run_in_transaction
 from models.errors import AppError
@@ -45,8 +45,8 @@ def read_password():
 def create_user(config):
     users.validate_username(config["username"])  # before asking for a password
     password_hash = users.hash_password(read_password())
-    user = run_in_transaction(users.create_user, config["username"], password_hash,
-                              config["display_name"], config["admin"])
+    user, _ = run_in_transaction(channels.create_account, config["username"], password_hash,
+                                 config["display_name"], config["admin"])
     role = "administrator" if user["is_admin"] else "user"
     return f"Created {role} {user['username']} (id {user['id']})"
 

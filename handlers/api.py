@@ -5,7 +5,7 @@ import logging
 from handlers import close_reasons as closing, i18n
 from handlers.base import SESSION_COOKIE, ApiHandler, BaseHandler, session_cookie
 from handlers.realtime import events
-from models import chats, disk_space, messages, pins, search, users
+from models import channels, chats, disk_space, memberships, messages, pins, profiles, search, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 from models.i18n import N_
@@ -81,15 +81,26 @@ class MeHandler(ApiHandler):
         self.send_json(self.current_user)
 
     async def patch(self):
-        """Save the caller's language (``"en"``, ``"ru"``, or null to follow the browser again)."""
+        """The caller's language (``"en"``, ``"ru"``, or null to follow the browser again) and profile
+        (display name, status text and emoji); peers sharing a chat hear of a profile change."""
         body = self.json_body()
-        if "locale" not in body:
-            raise AppError(422, "missing_field", N_("Field '%(name)s' is required", name="locale"), field="locale")
-        locale = body["locale"]
-        await db_call(users.set_locale, self.current_user["id"], locale)
-        events.locale_changed(self.state.bus, self.current_user["id"], locale)
-        self.current_user["locale"] = locale
-        self.locale = i18n.for_request(self, self.current_user)
+        profile = {name: self.field(body, name, str) for name in profiles.PROFILE_FIELDS if name in body}
+        if "locale" not in body and not profile:
+            raise AppError(422, "missing_field", N_("Send at least one of: %(fields)s",
+                                                    fields="locale, " + ", ".join(profiles.PROFILE_FIELDS)),
+                           field="locale")
+        me = self.current_user["id"]
+        users.check_locale(body.get("locale"))  # before anything is saved: all or nothing
+        if profile:
+            user, chat_ids = await db_call(profiles.update_profile, me, profile)
+            events.user_updated(self.state.bus, user, chat_ids)
+            self.current_user.update(user)
+        if "locale" in body:
+            locale = body["locale"]
+            await db_call(users.set_locale, me, locale)
+            events.locale_changed(self.state.bus, me, locale)
+            self.current_user["locale"] = locale
+            self.locale = i18n.for_request(self, self.current_user)
         self.send_json(self.current_user)
 
 
@@ -115,7 +126,9 @@ class AdminUsersHandler(ApiHandler):
         display_name = self.field(body, "display_name", str, required=False)
         is_admin = self.field(body, "is_admin", bool, required=False, default=False)
         password_hash = await run_blocking(users.hash_password, password)
-        created = await db_call(users.create_user, username, password_hash, display_name, is_admin)
+        created, joined = await db_call(channels.create_account, username, password_hash, display_name, is_admin)
+        for chat in joined:
+            events.members_added(self.state.bus, chat, [created["id"]])
         logger.info("Admin %s created user %s", self.current_user["id"], created["id"])
         self.send_json(created, 201)
 
@@ -131,6 +144,8 @@ class AdminUserHandler(ApiHandler):
         if user_id == self.current_user["id"] and (is_active is False or is_admin is False):
             raise AppError(422, "cannot_demote_self", N_("You cannot deactivate or demote your own account"))
         result = await db_call(users.update_user, user_id, display_name, is_admin)
+        if display_name is not None:
+            events.user_updated(self.state.bus, result, await db_call(memberships.chat_ids_for_user, user_id))
         if is_active is not None:
             result = await db_call(users.set_active, user_id, is_active)
             if not is_active:
@@ -167,7 +182,10 @@ class ChatsHandler(ApiHandler):
             chat, created = await db_call(chats.create_direct_chat, me, self.field(body, "user_id", int), per_hour)
         elif kind == "group":
             member_ids = self.field(body, "member_ids", list, required=False, default=[])
-            chat = await db_call(chats.create_group_chat, me, self.field(body, "title", str), member_ids, per_hour)
+            visibility = self.field(body, "visibility", str, required=False, default="private")
+            topic = self.field(body, "topic", str, required=False, default="")
+            chat = await db_call(chats.create_group_chat, me, self.field(body, "title", str), member_ids, per_hour,
+                                 visibility, topic)
             created = True
         else:
             raise AppError(422, "invalid_field", N_("type must be 'direct' or 'group'"), field="type")
@@ -182,15 +200,19 @@ class ChatHandler(ApiHandler):
         self.send_json(with_presence(self.state.hub, chat))
 
     async def patch(self, chat_id):
-        """``title`` renames a group for everyone; ``muted`` mutes or unmutes it for the caller alone."""
+        """Shared settings of a group (title, topic, visibility, default, archived) and/or ``muted``, the
+        caller's own."""
         body = self.json_body()
-        title = self.field(body, "title", str, required=False)
+        kinds = {"title": str, "topic": str, "visibility": str, "default": bool, "archived": bool}
+        settings = {name: self.field(body, name, kind) for name, kind in kinds.items() if body.get(name) is not None}
         muted = self.field(body, "muted", bool, required=False)
-        if title is None and muted is None:
-            raise AppError(422, "missing_field", N_("Send 'title' or 'muted'"), field="title")
+        if not settings and muted is None:
+            raise AppError(422, "missing_field", N_("Send at least one of: %(fields)s",
+                                                    fields="title, topic, visibility, default, archived, muted"),
+                           field="title")
         me = self.current_user["id"]
-        chat = await db_call(chats.update_chat, me, self.path_id(chat_id), title, muted)
-        if title is not None:
+        chat = await db_call(chats.update_chat, self.current_user, self.path_id(chat_id), settings, muted)
+        if settings:
             events.chat_updated(self.state.bus, chat)
         if muted is not None:
             events.chat_muted(self.state.bus, me, chat["id"], muted)
@@ -212,6 +234,19 @@ class MemberHandler(ApiHandler):
         remaining = await db_call(chats.remove_member, self.current_user, chat_id, user_id)
         events.member_removed(self.state.bus, chat_id, user_id, remaining)
         self.send_json({"chat_id": chat_id, "removed": user_id})
+
+
+class ChannelsHandler(ApiHandler):
+    async def get(self):
+        self.send_json(await db_call(channels.list_channels, self.current_user["id"], self.get_query_argument("q", "")))
+
+
+class ChannelJoinHandler(ApiHandler):
+    async def post(self, chat_id):
+        chat, added = await db_call(channels.join_channel, self.current_user["id"], self.path_id(chat_id))
+        if added:
+            events.members_added(self.state.bus, chat, added)
+        self.send_json(with_presence(self.state.hub, chat))
 
 
 class MessagesHandler(ApiHandler):

@@ -7,7 +7,7 @@ import types
 import jinja2
 import tornado.web
 
-from handlers import api, diagnostics, files, i18n, metrics, pages, ws
+from handlers import api, diagnostics, files, i18n, metrics, pages, profile, ws
 from handlers.bundle import ROOT, VERSION
 from handlers.base import StaticFiles
 from handlers.realtime.backplane import PostgresBus
@@ -73,7 +73,10 @@ def make_app(config):
         (r"/api/auth/refresh", api.RefreshHandler),
         (r"/api/auth/logout", api.LogoutHandler),
         (r"/api/me", api.MeHandler),
+        (r"/api/me/avatar", profile.AvatarHandler),
+        (r"/api/me/password", profile.PasswordHandler),
         (r"/api/users", api.UsersHandler),
+        (r"/api/users/(\d+)/avatar", profile.UserAvatarHandler),
         (r"/api/admin/users", api.AdminUsersHandler),
         (r"/api/admin/users/(\d+)", api.AdminUserHandler),
         (r"/api/admin/users/(\d+)/password", api.AdminPasswordHandler),
@@ -83,6 +86,8 @@ def make_app(config):
         (r"/api/chats/(\d+)/members/(\d+)", api.MemberHandler),
         (r"/api/chats/(\d+)/messages", api.MessagesHandler),
         (r"/api/chats/(\d+)/read", api.ReadHandler),
+        (r"/api/channels", api.ChannelsHandler),
+        (r"/api/channels/(\d+)/join", api.ChannelJoinHandler),
         (r"/api/messages/(\d+)", api.MessageHandler),
         (r"/api/messages/(\d+)/reactions/([^/]+)", api.ReactionHandler),
         (r"/api/messages/(\d+)/pin", api.PinHandler),

@@ -135,11 +135,7 @@ class BaseHandler(tornado.web.RequestHandler):
     async def log_in(self, username, password, set_cookie=False):
         """Check credentials (throttled), open a session, return the token payload."""
         address = self.request.remote_ip
-        wait = await self.state.throttle.retry_after(address, username)
-        if wait:
-            raise AppError(429, "too_many_attempts", NP_("Too many failed logins. Try again in %(num)d second.",
-                                                         "Too many failed logins. Try again in %(num)d seconds.",
-                                                         wait), retry_after=wait)
+        await self.check_password_throttle(username)
         candidate = await db_call(users.find_login_candidate, username)
         valid = await run_blocking(users.verify_password, candidate and candidate["password_hash"], password)
         if not (candidate and valid):
@@ -156,6 +152,15 @@ class BaseHandler(tornado.web.RequestHandler):
             self.set_session_cookie(session["session_id"], session["refresh_token"])
             i18n.keep_users_choice(self, candidate)  # a first page that never looks the session up
         return self.token_payload(session)
+
+    async def check_password_throttle(self, username):
+        """429 ``too_many_attempts`` while this address or username has had too many wrong passwords
+        (logins and password changes count alike)."""
+        wait = await self.state.throttle.retry_after(self.request.remote_ip, username)
+        if wait:
+            raise AppError(429, "too_many_attempts", NP_("Too many failed logins. Try again in %(num)d second.",
+                                                         "Too many failed logins. Try again in %(num)d seconds.",
+                                                         wait), retry_after=wait)
 
     def check_demo_password(self, username, password):
         """A published demo password signs in only from this machine, not through a proxy or from

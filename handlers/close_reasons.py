@@ -18,11 +18,12 @@ NOT_AUTHENTICATED = N_('not authenticated: the first frame must be {"type":"auth
 LOGGED_OUT = N_("token revoked (logged out)")
 USER_DEACTIVATED = N_("user deactivated")
 PASSWORD_RESET = N_("password was reset: log in again")
+PASSWORD_CHANGED = N_("password changed in another session: log in again")
 TOO_MANY = N_("too many connections: at most %(max)s per user; close another tab or device")
 FELL_BEHIND = N_("outgoing buffer overflow: reconnect and catch up")
 SEND_FAILED = N_("server error while sending: reconnect and catch up")
 DB_UNAVAILABLE = N_("database unavailable")
 
 # The reasons doctor turns into advice: the account can no longer connect, or nothing authenticated it.
-ACCOUNT_CLOSED = (USER_DEACTIVATED, DEACTIVATED, PASSWORD_RESET)
+ACCOUNT_CLOSED = (USER_DEACTIVATED, DEACTIVATED, PASSWORD_RESET, PASSWORD_CHANGED)
 WITHOUT_CREDENTIALS = (NO_CREDENTIALS, NOT_AUTHENTICATED)

@@ -24,8 +24,8 @@ def too_large(limit):
 
 
 @tornado.web.stream_request_body
-class UploadHandler(ApiHandler):
-    """The body goes to a temporary file as it arrives, then into the database chunk by chunk."""
+class StreamedUploadHandler(ApiHandler):
+    """A multipart upload whose body goes to a temporary file as it arrives (see :meth:`received_file`)."""
 
     _spool = None
     _received = 0
@@ -36,11 +36,15 @@ class UploadHandler(ApiHandler):
         """For ApiHandler's own check: this handler reads (and drops) up to this, then answers itself."""
         return DISCARD_LIMIT
 
+    def upload_limit(self):
+        """The most bytes of file this handler takes."""
+        return self.config["max_upload_bytes"]
+
     async def prepare(self):
         """Check what can be checked before the body; a refusal is answered once the body has been read
         (and dropped), because answering before it makes the server close a connection the client is
         still writing to, and the client then sees a reset instead of the answer."""
-        limit = self.config["max_upload_bytes"]
+        limit = self.upload_limit()
         declared = self.request.headers.get("Content-Length", "")
         declared = int(declared) if declared.isdigit() else 0
         if declared > DISCARD_LIMIT:
@@ -64,26 +68,26 @@ class UploadHandler(ApiHandler):
         self._spool = tempfile.TemporaryFile(prefix="upload-", dir=self.config["data_dir"])
 
     async def _check_allowed(self, length):
-        """Refuse an upload of about ``length`` bytes while the disk is (almost) full, over the user's
-        upload rate, or over their quota of unattached bytes."""
+        """Refuse an upload of about ``length`` bytes while the disk is (almost) full or over the user's
+        upload rate."""
         if disk_space.problem(self.config, reserve=2 * length):  # the spool, then the database
             raise AppError(507, "disk_full", N_("The server's disk is almost full; uploads are refused until "
                                                 "space is freed"))
         await self.state.upload_limiter.check(self.current_user["id"])
-        await db_call(files.check_quota, self.current_user["id"], length, self.config["max_unattached_bytes"])
 
     def data_received(self, chunk):
         if self._spool is None:
             return  # refused (401, 413...) or over the limit: the rest is read and dropped
         self._received += len(chunk)
-        if self._received > self.config["max_upload_bytes"] + MULTIPART_OVERHEAD:
+        if self._received > self.upload_limit() + MULTIPART_OVERHEAD:
             self._overflow = True
             self._close_spool()
             return
         self._spool.write(chunk)
 
-    async def post(self):
-        limit = self.config["max_upload_bytes"]
+    async def received_file(self):
+        """``(name, content type, data)`` of the part ``file``, or the refusal decided while it came in."""
+        limit = self.upload_limit()
         if self._refusal:
             raise self._refusal
         if self._overflow:
@@ -91,15 +95,9 @@ class UploadHandler(ApiHandler):
         part = await run_blocking(find_file_part, self._spool, self._boundary)
         if part is None:
             raise bad_request("invalid_upload", N_("No file in the multipart field 'file'"))
-        name, content_type, data = part
-        if data.length > limit:
+        if part[2].length > limit:
             raise too_large(limit)
-        name = files.clean_name(name)
-        image_type, thumbnail = await thumbnails.inspect_image(data, self.config["thumbnail_max_pixels"])
-        data.seek(0)
-        stored = await db_call(files.store_file, self.current_user["id"], name, image_type or content_type,
-                               data, data.length, self.config["max_unattached_bytes"], thumbnail)
-        self.send_json(stored, 201)
+        return part
 
     def on_finish(self):
         self._close_spool()
@@ -111,6 +109,24 @@ class UploadHandler(ApiHandler):
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+
+
+class UploadHandler(StreamedUploadHandler):
+    """A file for messages: stored in the database chunk by chunk."""
+
+    async def _check_allowed(self, length):
+        """Also refuse it over the user's quota of unattached bytes."""
+        await super()._check_allowed(length)
+        await db_call(files.check_quota, self.current_user["id"], length, self.config["max_unattached_bytes"])
+
+    async def post(self):
+        name, content_type, data = await self.received_file()
+        name = files.clean_name(name)
+        image_type, thumbnail = await thumbnails.inspect_image(data, self.config["thumbnail_max_pixels"])
+        data.seek(0)
+        stored = await db_call(files.store_file, self.current_user["id"], name, image_type or content_type,
+                               data, data.length, self.config["max_unattached_bytes"], thumbnail)
+        self.send_json(stored, 201)
 
 
 class FileHandler(ApiHandler):

@@ -12,10 +12,11 @@ from models.clock import iso, utcnow
 from models.db import LOCK_CHAT_CREATION, db, in_params, lock_until_commit
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_, NP_
-from models.memberships import MAX_TITLE, Chat, Membership, chat_title, member_ids, require_membership
+from models.memberships import (MAX_TITLE, MAX_TOPIC, VISIBILITIES, Chat, Membership, chat_title, check_not_archived,
+                                member_ids, require_membership)
 from models.messages import last_messages, lock_chat, recount_unread
-from models.users import User, person_dict
-from models.validate import check_id, clean_ids, clean_string
+from models.users import PERSON_COLUMNS, User, person_dict
+from models.validate import check_id, clean_ids, clean_line, clean_string
 
 MAX_GROUP_MEMBERS = 1000
 TOO_MANY_MEMBERS = N_("A group holds at most %(max)s members", max=MAX_GROUP_MEMBERS)
@@ -33,8 +34,8 @@ def list_chats(user_id, chat_ids=None):
         marks, ids = in_params(chat_ids)
         mine, params = f"{mine} AND m.chat_id IN ({marks})", params + ids
     chats = db.execute_sql(
-        "SELECT c.id, c.type, c.title, c.created_at, c.last_activity_at, m.last_read_message_id, m.role, m.muted,"
-        " m.unread_count, m.unread_mentions"
+        "SELECT c.id, c.type, c.title, c.created_at, c.last_activity_at, c.visibility, c.topic, c.archived,"
+        " c.is_default, m.last_read_message_id, m.role, m.muted, m.unread_count, m.unread_mentions"
         f" FROM memberships m JOIN chats c ON c.id = m.chat_id WHERE {mine}"
         " ORDER BY c.last_activity_at DESC, c.id DESC", params).fetchall()
     ids = [row[0] for row in chats]
@@ -48,6 +49,10 @@ def list_chats(user_id, chat_ids=None):
         "title": chat_title(chat_type, title, members[chat_id], user_id),
         "created_at": iso(created_at),
         "last_activity_at": iso(last_activity_at),
+        "visibility": visibility,
+        "topic": topic,
+        "archived": bool(archived),
+        "default": bool(is_default),
         "members": members[chat_id],
         "last_message": last.get(chat_id),
         "unread_count": unread,
@@ -55,7 +60,8 @@ def list_chats(user_id, chat_ids=None):
         "last_read_message_id": last_read,
         "role": role,
         "muted": bool(muted),
-    } for chat_id, chat_type, title, created_at, last_activity_at, last_read, role, muted, unread, mentioned in chats]
+    } for (chat_id, chat_type, title, created_at, last_activity_at, visibility, topic, archived, is_default,
+           last_read, role, muted, unread, mentioned) in chats]
 
 
 def _members_of(mine, params, chat_ids):
@@ -64,8 +70,8 @@ def _members_of(mine, params, chat_ids):
     members = {chat_id: [] for chat_id in chat_ids}
     users = {}  # the same people recur across chats: one dict each, copied per chat
     rows = db.execute_sql(
-        "SELECT o.chat_id, o.role, o.last_read_message_id, u.id, u.username, u.display_name, u.is_admin,"
-        " u.is_active, u.last_seen_at FROM memberships o JOIN users u ON u.id = o.user_id"
+        f"SELECT o.chat_id, o.role, o.last_read_message_id, {', '.join('u.' + c for c in PERSON_COLUMNS)}"
+        " FROM memberships o JOIN users u ON u.id = o.user_id"
         f" WHERE o.chat_id IN (SELECT m.chat_id FROM memberships m WHERE {mine}) ORDER BY o.id", params)
     for chat_id, role, last_read, *user in rows:
         person = users.get(user[0])
@@ -132,42 +138,74 @@ def create_direct_chat(user_id, other_id, per_hour=0):
     return get_chat(user_id, chat.id), True
 
 
-def create_group_chat(user_id, title, member_ids, per_hour=0):
+def create_group_chat(user_id, title, member_ids, per_hour=0, visibility="private", topic=""):
     title = _clean_title(title)
+    visibility, topic = _clean_visibility(visibility), _clean_topic(topic)
     member_ids = clean_ids(member_ids, "member_ids")
     others = sorted(set(member_ids) - {user_id})
     if len(others) + 1 > MAX_GROUP_MEMBERS:
         raise AppError(422, "too_many_members", TOO_MANY_MEMBERS)
     _active_user_ids(others)
     check_creation_rate(user_id, per_hour)
-    chat = Chat.create(type="group", title=title, created_by=user_id)
+    chat = Chat.create(type="group", title=title, created_by=user_id, visibility=visibility, topic=topic)
     rows = [{"chat": chat.id, "user": user_id, "role": "owner"}]
     rows += [{"chat": chat.id, "user": uid, "role": "member"} for uid in others]
     Membership.insert_many(rows).execute()
     return get_chat(user_id, chat.id)
 
 
-def update_chat(user_id, chat_id, title=None, muted=None):
-    """Rename a group (shared by all members) and/or mute it for the caller alone; both or nothing."""
-    if title is not None:
-        _require_group(user_id, chat_id)
-        Chat.update(title=_clean_title(title)).where(Chat.id == chat_id).execute()
+def update_chat(actor, chat_id, settings=None, muted=None):
+    """Change a group's shared ``settings`` (any of title, topic, visibility, default, archived) and/or
+    mute it for the caller alone; all or nothing.  Returns the chat as the caller sees it.
+
+    Any member renames a group or sets its topic (as before); its owner or an administrator who is a
+    member changes its visibility, marks it default or archives it.  Only a public group can be default."""
+    if settings:
+        membership = _require_group(actor["id"], chat_id)
+        changes = _clean_settings(settings)
+        if changes.keys() & OWNER_SETTINGS and membership.role != "owner" and not actor.get("is_admin"):
+            raise forbidden("not_allowed", N_("Only the group owner or an administrator can change its "
+                                              "visibility, default or archived state"))
+        chat = membership.chat
+        if changes.get("is_default", chat.is_default) and changes.get("visibility", chat.visibility) != "public":
+            raise invalid("default_not_public", N_("Only a public group can be a default channel"))
+        if "archived" in changes:
+            lock_chat(chat_id)  # after the sends that hold it: none stores a message once this commits
+        Chat.update(**changes).where(Chat.id == chat_id).execute()
     if muted is not None:
-        membership = require_membership(user_id, chat_id)
+        membership = require_membership(actor["id"], chat_id)
         Membership.update(muted=muted).where(Membership.id == membership.id).execute()
-    return get_chat(user_id, chat_id)
+    return get_chat(actor["id"], chat_id)
+
+
+OWNER_SETTINGS = {"visibility", "is_default", "archived"}
+
+
+def _clean_settings(settings):
+    """Column values from the wire names (types already checked by the caller)."""
+    cleaners = {"title": ("title", _clean_title), "topic": ("topic", _clean_topic),
+                "visibility": ("visibility", _clean_visibility), "default": ("is_default", bool),
+                "archived": ("archived", bool)}
+    return {cleaners[name][0]: cleaners[name][1](value) for name, value in settings.items()}
 
 
 def add_members(user_id, chat_id, new_ids):
-    """Add users to a group; returns (chat as the actor sees it, ids actually added).
-
-    A new member has read nothing: their unread counts are the chat's whole history from others, counted
-    once here, under the chat's lock so that no send, edit or delete slips between the count and the row."""
+    """Add users to a group; returns (chat as the actor sees it, ids actually added)."""
     _require_group(user_id, chat_id)
+    check_not_archived(chat_id)
     new_ids = clean_ids(new_ids, "user_ids")
     if not new_ids:
         raise invalid("invalid_field", N_("user_ids must list at least one user"), field="user_ids")
     _active_user_ids(new_ids)
+    added = insert_members(chat_id, new_ids)
+    return get_chat(user_id, chat_id), added
+
+
+def insert_members(chat_id, new_ids):
+    """Make the users ``new_ids`` members of a group; returns the ids actually added (not members before).
+
+    A new member has read nothing: their unread counts are the chat's whole history from others, counted
+    once here, under the chat's lock so that no send, edit or delete slips between the count and the row."""
     lock_chat(chat_id)
     present = set(member_ids(chat_id))
     added = [uid for uid in sorted(set(new_ids)) if uid not in present]
@@ -177,7 +215,7 @@ def add_members(user_id, chat_id, new_ids):
         Membership.insert_many([{"chat": chat_id, "user": uid} for uid in added]).execute()
         marks, params = in_params(added)
         recount_unread(f"chat_id = {db.param} AND user_id IN ({marks})", [chat_id, *params])
-    return get_chat(user_id, chat_id), added
+    return added
 
 
 def remove_member(actor, chat_id, target_id):
@@ -202,6 +240,16 @@ def _require_group(user_id, chat_id):
     if membership.chat.type != "group":
         raise AppError(422, "not_a_group", N_("Direct chats have exactly two members"))
     return membership
+
+
+def _clean_topic(topic):
+    return clean_line(topic, "topic", MAX_TOPIC)
+
+
+def _clean_visibility(visibility):
+    if visibility not in VISIBILITIES:
+        raise invalid("invalid_field", N_("visibility must be 'public' or 'private'"), field="visibility")
+    return visibility
 
 
 def _clean_title(title):

@@ -14,7 +14,8 @@ def seed_if_empty(password_hashes):
     ids = {}
     for username, _, display_name, is_admin in DEMO_ACCOUNTS:
         ids[username] = users.create_user(username, password_hashes[username], display_name, is_admin)["id"]
-    general = chats.create_group_chat(ids["admin"], "General", [ids["user1"], ids["user2"]])
+    general = chats.create_group_chat(ids["admin"], "General", [ids["user1"], ids["user2"]], visibility="public")
+    chats.update_chat({"id": ids["admin"]}, general["id"], {"default": True})  # its owner marks it default
     chats.create_direct_chat(ids["admin"], ids["user1"])
     store_messages([{"sender_id": ids["admin"], "chat_id": general["id"], "client_msg_id": None,
                      "text": "Welcome to Corporate Messenger! This is the General chat for everyone."}])

@@ -30,6 +30,7 @@ def invalid(code, message, **extra):
 
 
 _NOT_FOUND = {
+    "avatar": N_("User %(id)s has no avatar"),
     "chat": N_("Chat %(id)s does not exist"),
     "file": N_("File %(id)s does not exist"),
     "member": N_("Member %(id)s does not exist"),

@@ -8,11 +8,14 @@ import peewee
 
 from models.clock import utcnow
 from models.db import BaseModel
-from models.errors import forbidden, not_found
+from models.errors import AppError, forbidden, not_found
 from models.i18n import N_
 from models.users import User
 
 MAX_TITLE = 100
+MAX_TOPIC = 250
+VISIBILITIES = ("public", "private")
+ARCHIVED = N_("This chat is archived: it can be read but not changed")
 
 
 def not_member_message(chat_id):
@@ -27,6 +30,10 @@ class Chat(BaseModel):
     created_at = peewee.DateTimeField(default=utcnow)
     last_activity_at = peewee.DateTimeField(default=utcnow, index=True)
     direct_key = peewee.CharField(max_length=40, null=True, unique=True)  # "low:high" user ids
+    visibility = peewee.CharField(max_length=10, default="private")  # a public group is in the directory
+    topic = peewee.CharField(max_length=MAX_TOPIC, default="")
+    archived = peewee.BooleanField(default=False)  # readable, searchable, closed to every change of content
+    is_default = peewee.BooleanField(default=False)  # every account created afterwards joins it
 
     class Meta:
         table_name = "chats"
@@ -58,6 +65,16 @@ def require_membership(user_id, chat_id):
     if Chat.get_or_none(Chat.id == chat_id) is None:
         raise not_found("chat", chat_id)
     raise forbidden("not_a_member", not_member_message(chat_id))
+
+
+def archived_error():
+    """409 ``chat_archived``: sends, edits, deletes, reactions and new members in an archived chat."""
+    return AppError(409, "chat_archived", ARCHIVED)
+
+
+def check_not_archived(chat_id):
+    if Chat.select().where((Chat.id == chat_id) & (Chat.archived == True)).exists():  # noqa: E712
+        raise archived_error()
 
 
 def is_member(user_id, chat_id):

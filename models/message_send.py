@@ -12,7 +12,7 @@ from models.clock import utcnow
 from models.db import db, in_params
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
-from models.memberships import Chat, not_member_message
+from models.memberships import Chat, archived_error, not_member_message
 from models.messages import (NO_ROW, Message, lock_chat, message_dict, message_dicts, quotes, rows_by_id,
                              with_files)
 
@@ -39,7 +39,7 @@ def store_messages(requests):
     # Taken before any id is drawn: settled_message_id() relies on it.
     for chat_id in chat_ids:
         lock_chat(chat_id)
-    members, senders = _chats_and_senders(chat_ids, {r["sender_id"] for r in requests})
+    members, senders, archived = _chats_and_senders(chat_ids, {r["sender_id"] for r in requests})
     member_sets = {chat_id: set(ids) for chat_id, ids in members.items()}
     already = _sent_before({(r["sender_id"], r["client_msg_id"]) for r in requests if r.get("client_msg_id")})
     targets = _reply_targets({r["reply_to"] for r in requests if r.get("reply_to")})
@@ -59,6 +59,8 @@ def store_messages(requests):
                                                   N_("This client_msg_id was already used in another chat"))})
             else:
                 results.append({"message": original, "created": False})
+        elif chat_id in archived:
+            results.append({"error": archived_error()})
         elif r.get("reply_to") and targets.get(r["reply_to"]) != chat_id:
             results.append({"error": invalid("invalid_reply_to",
                                              N_("Message %(id)s is not a message of this chat", id=r["reply_to"]),
@@ -79,22 +81,25 @@ def store_messages(requests):
 
 
 def _chats_and_senders(chat_ids, sender_ids):
-    """({chat id: member ids} for the chats that exist, {sender id: (username, display name)}) in one query."""
+    """({chat id: member ids} for the chats that exist, {sender id: (username, display name)}, {archived chat
+    ids}) in one query."""
     chats, chat_params = in_params(chat_ids)
     users, user_params = in_params(sender_ids)
     rows = db.execute_sql(
-        "SELECT c.id, m.user_id, u.username, u.display_name FROM chats c"
+        "SELECT c.id, c.archived, m.user_id, u.username, u.display_name FROM chats c"
         " LEFT JOIN memberships m ON m.chat_id = c.id"
         f" LEFT JOIN users u ON u.id = m.user_id AND u.id IN ({users})"
         f" WHERE c.id IN ({chats})", user_params + chat_params).fetchall()
-    members, senders = {}, {}
-    for chat_id, user_id, username, display_name in rows:
+    members, senders, archived = {}, {}, set()
+    for chat_id, is_archived, user_id, username, display_name in rows:
+        if is_archived:
+            archived.add(chat_id)
         ids = members.setdefault(chat_id, [])
         if user_id is not None:
             ids.append(user_id)
         if username is not None:
             senders[user_id] = (username, display_name)
-    return members, senders
+    return members, senders, archived
 
 
 def _sent_before(keys):

@@ -15,8 +15,8 @@ from models.clock import iso, utcnow
 from models.db import LOCK_CHAT, BaseModel, db, in_params, is_sqlite, lock_until_commit
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
-from models.memberships import (Chat, Membership, is_member, members_of_chats, not_member_message,
-                                require_membership)
+from models.memberships import (Chat, Membership, check_not_archived, is_member, members_of_chats,
+                                not_member_message, require_membership)
 from models.users import User
 from models.validate import check_id
 
@@ -293,6 +293,7 @@ def edit_message(user_id, message_id, text):
     """Change the caller's message; unread counts stay, unread mentions follow the names it now makes."""
     message = _own_message(user_id, message_id)
     text = clean_text(text)
+    check_not_archived(message.chat_id)
     lock_chat(message.chat_id)  # a member added meanwhile counts the mentions as they end up
     if not Message.update(text=text, edited_at=utcnow()).where(
             (Message.id == message.id) & Message.deleted_at.is_null()).execute():
@@ -315,6 +316,7 @@ def delete_message(user_id, message_id):
     """Mark the caller's message deleted, and take it off the unread counts of the members who had not
     read it yet (row arithmetic: a concurrent send or read changes the same rows without losing either)."""
     message = _own_message(user_id, message_id)
+    check_not_archived(message.chat_id)
     lock_chat(message.chat_id)  # a member added meanwhile counts without it
     if not Message.update(deleted_at=utcnow()).where(
             (Message.id == message.id) & Message.deleted_at.is_null()).execute():
@@ -341,6 +343,7 @@ def react(user_id, message_id, emoji, add):
     if (message is None or message.deleted_at is not None or not Membership.select().where(
             (Membership.chat == message.chat_id) & (Membership.user == user_id)).exists()):
         raise not_found("message", message_id)
+    check_not_archived(message.chat_id)
     if add:
         changed = not reactions.has(user_id, message_id, emoji)
         if changed:

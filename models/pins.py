@@ -6,7 +6,7 @@ whether it is pinned without another query, and a deleted message leaves the lis
 from models.clock import utcnow
 from models.errors import AppError, not_found
 from models.i18n import N_
-from models.memberships import is_member, members_of_chats, require_membership
+from models.memberships import check_not_archived, is_member, members_of_chats, require_membership
 from models.db import db
 from models.messages import Message, lock_chat, message_dicts, message_rows
 
@@ -20,6 +20,7 @@ def set_pinned(user_id, message_id, pinned):
     message = Message.get_or_none(Message.id == message_id)
     if message is None or message.deleted_at is not None or not is_member(user_id, message.chat_id):
         raise not_found("message", message_id)  # one in a chat the caller is not in does not exist for them
+    check_not_archived(message.chat_id)  # read-only, like its reactions
     lock_chat(message.chat_id)  # the cap holds with two members pinning at once
     message = Message.get_by_id(message_id)
     change = {"chat_id": message.chat_id, "message_id": message_id, "pinned": pinned, "user_id": user_id}

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from PIL import Image
 
 THUMBNAIL_PX = 320
+AVATAR_PX = 256
 WORKERS = 2
 BAND_PIXELS = 1_000_000  # about how many pixels of the full image one band holds (4 MB, copied twice)
 INLINE_IMAGE_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
@@ -40,12 +41,17 @@ _trim = _malloc_trim()
 
 async def inspect_image(source, max_pixels):
     """``(content_type, thumbnail bytes)`` for an image (see :func:`read_image`), made on the thumbnail pool."""
-    return await asyncio.get_running_loop().run_in_executor(_pool, _read_and_trim, source, max_pixels)
+    return await asyncio.get_running_loop().run_in_executor(_pool, _read_and_trim, read_image, source, max_pixels)
 
 
-def _read_and_trim(source, max_pixels):
+async def inspect_avatar(source, max_pixels):
+    """``(content_type, avatar bytes)`` for an image (see :func:`read_avatar`), made on the thumbnail pool."""
+    return await asyncio.get_running_loop().run_in_executor(_pool, _read_and_trim, read_avatar, source, max_pixels)
+
+
+def _read_and_trim(read, source, max_pixels):
     try:
-        return read_image(source, max_pixels)
+        return read(source, max_pixels)
     finally:
         if _trim is not None:
             _trim(0)
@@ -58,22 +64,48 @@ def read_image(source, max_pixels):
     The thumbnail fits in THUMBNAIL_PX, has EXIF orientation applied and carries
     no metadata (a fresh image is encoded).
     """
+    return _remade(source, max_pixels, THUMBNAIL_PX, _thumbnail)
+
+
+def read_avatar(source, max_pixels):
+    """Like :func:`read_image`, but what is made is an avatar: the largest square in the middle of the
+    picture, upright, AVATAR_PX a side, encoded afresh (no byte or metadata of the upload kept)."""
+    return _remade(source, max_pixels, AVATAR_PX, _avatar)
+
+
+def _remade(source, max_pixels, side, make):
+    """``make(image)`` (a picture of about ``side`` pixels) turned upright and encoded; see :func:`read_image`.
+    Turned once small: no full-size copy (a centred square turns into itself, so the order is the same)."""
     try:
         with Image.open(source) as image:
             kind = INLINE_IMAGE_TYPES.get(image.format)
             if kind is None:
                 return None, None
-            image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # JPEG: decode at a smaller scale
+            image.draft("RGB", (side * 2, side * 2))  # JPEG: decode at a smaller scale
             if image.width * image.height > max_pixels:
                 return kind, None
             orientation = image.getexif().get(ORIENTATION, 1)
-            small = _reduced(image)
-            small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-            if orientation in TURNS:  # turned once small: no full-size copy
+            small = make(image)
+            if orientation in TURNS:
                 small = small.transpose(TURNS[orientation])
             return kind, _encode(small)
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
         return None, None
+
+
+def _thumbnail(image):
+    small = _reduced(image)
+    small.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+    return small
+
+
+def _avatar(image):
+    side = min(image.width, image.height)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    box = (left, top, left + side, top + side)
+    if image.mode not in ("RGB", "RGBA"):  # palette and grey: resampled in colour, transparency kept
+        image, box = image.crop(box).convert("RGBA"), None  # at most 4 bytes a pixel, as a PNG decode
+    return image.resize((AVATAR_PX, AVATAR_PX), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
 
 
 def _reduced(image):

@@ -33,6 +33,9 @@ class User(BaseModel):
     created_at = peewee.DateTimeField(default=utcnow)
     last_seen_at = peewee.DateTimeField(null=True)
     locale = peewee.CharField(max_length=8, null=True)  # the language the user chose; None: the browser's
+    status_text = peewee.CharField(max_length=100, default="")
+    status_emoji = peewee.CharField(max_length=16, default="")
+    avatar_key = peewee.CharField(max_length=16, null=True)  # None: no avatar; new with each one (``profiles.py``)
 
     class Meta:
         table_name = "users"
@@ -53,11 +56,17 @@ class Session(BaseModel):
         table_name = "sessions"
 
 
+# The columns ``person_dict`` takes, in its order, for queries that read users as plain rows.
+PERSON_COLUMNS = ("id", "username", "display_name", "is_admin", "is_active", "last_seen_at", "status_text",
+                  "status_emoji", "avatar_key")
+
+
 def user_dict(user):
-    return person_dict(user.id, user.username, user.display_name, user.is_admin, user.is_active, user.last_seen_at)
+    return person_dict(*(getattr(user, column) for column in PERSON_COLUMNS))
 
 
-def person_dict(user_id, username, display_name, is_admin, is_active, last_seen_at):
+def person_dict(user_id, username, display_name, is_admin, is_active, last_seen_at, status_text, status_emoji,
+                avatar_key):
     """The wire form of a user from its columns (plain rows; SQLite gives booleans as 0 and 1)."""
     return {
         "id": user_id,
@@ -66,7 +75,15 @@ def person_dict(user_id, username, display_name, is_admin, is_active, last_seen_
         "is_admin": bool(is_admin),
         "is_active": bool(is_active),
         "last_seen_at": iso(last_seen_at),
+        "status_text": status_text,
+        "status_emoji": status_emoji,
+        "avatar_url": avatar_url(user_id, avatar_key),
     }
+
+
+def avatar_url(user_id, avatar_key):
+    """Where the avatar is served; the key changes with every new avatar, so a cached one is never stale."""
+    return f"/api/users/{user_id}/avatar?v={avatar_key}" if avatar_key else None
 
 
 # --- passwords --------------------------------------------------------------
@@ -162,12 +179,16 @@ def update_user(user_id, display_name=None, is_admin=None):
     return user_dict(user)
 
 
-def set_locale(user_id, locale):
-    """Save the user's language (one of ``LOCALES``), or forget it with None."""
+def check_locale(locale):
     if locale is not None and locale not in LOCALES:
         raise invalid("invalid_field", N_("locale must be one of %(choices)s, or null",
                                           choices=", ".join(LOCALES)), field="locale")
-    User.update(locale=locale).where(User.id == user_id).execute()
+    return locale
+
+
+def set_locale(user_id, locale):
+    """Save the user's language (one of ``LOCALES``), or forget it with None."""
+    User.update(locale=check_locale(locale)).where(User.id == user_id).execute()
 
 
 def set_password(user_id, password_hash):
@@ -176,6 +197,16 @@ def set_password(user_id, password_hash):
         raise not_found("user", user_id)
     revoke_all_sessions(user_id)
     return get_user(user_id)
+
+
+def password_hash_of(user_id):
+    return User.select(User.password_hash).where(User.id == user_id).scalar()
+
+
+def change_password(user_id, password_hash, keep_session_id):
+    """The user changed their own password: every session but the one they did it from ends."""
+    User.update(password_hash=password_hash).where(User.id == user_id).execute()
+    revoke_other_sessions(user_id, keep_session_id)
 
 
 def set_active(user_id, active):
@@ -254,6 +285,11 @@ def revoke_session(session_id):
 def revoke_all_sessions(user_id):
     Session.update(revoked_at=utcnow()).where(
         (Session.user == user_id) & Session.revoked_at.is_null()).execute()
+
+
+def revoke_other_sessions(user_id, keep_session_id):
+    Session.update(revoked_at=utcnow()).where(
+        (Session.user == user_id) & (Session.id != keep_session_id) & Session.revoked_at.is_null()).execute()
 
 
 def issue_access_token(secret, user_id, session_id, ttl):

@@ -1,4 +1,6 @@
 """Checks for values that arrive in request bodies and frames; each raises a 422 ``AppError``."""
+import unicodedata
+
 from models.errors import invalid
 from models.i18n import N_
 
@@ -23,6 +25,16 @@ def clean_string(value, field, max_length):
     if len(value) > max_length:
         raise invalid(f"{field}_too_long", N_("%(field)s must be at most %(max)s characters",
                                                   field=field, max=max_length), field=field)
+    return value
+
+
+def clean_line(value, field, max_length):
+    """:func:`clean_string` for one line of text shown to others (a name, a topic, a status): no control
+    characters at all (newlines, tabs, escapes)."""
+    value = clean_string(value, field, max_length)
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise invalid("invalid_field", N_("%(field)s must not contain control characters", field=field),
+                      field=field)
     return value
 
 

@@ -172,16 +172,23 @@ def test_a_refused_switch_keeps_the_language_and_says_why(ui_server, page_in):
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_no_serious_accessibility_violations_on_any_page(ui_server, page_in, lang):
     page = page_in(lang)
+    admin = ui_server.login("admin")
+    archived = ui_server.request("POST", "/api/chats", admin, {"type": "group", "title": "Old times"}).json()["id"]
+    ui_server.request("PATCH", f"/api/chats/{archived}", admin, {"archived": True})  # the sidebar's Archived section
     page.goto(ui_server.url + "/login")
     found = {"login": serious_violations(page)}
     log_in(page, ui_server, "admin")
-    open_chat(page, ui_server.chat_id(ui_server.login("admin"), "General"))
+    open_chat(page, ui_server.chat_id(admin, "General"))
     send(page, "axe")
     actions = messages(page, "axe").locator(".message-actions")
     messages(page, "axe").hover()  # its buttons fade in (.12 s): judge them once they are fully there
     actions.evaluate("(node) => new Promise((done) => (function wait() { "
                      "getComputedStyle(node).opacity === '1' ? done() : requestAnimationFrame(wait); })())")
     found["chat"] = serious_violations(page)
+    found.update(dialog_violations(page))
+    page.locator("[data-testid=archived-list] a").click()  # the archived chat: a notice instead of the composer
+    page.wait_for_selector("[data-testid=archived-notice]:not([hidden])")
+    found["archived"] = serious_violations(page)
     page.goto(ui_server.url + "/admin")
     page.wait_for_selector("#users-body tr")
     found["admin"] = serious_violations(page)
@@ -189,7 +196,28 @@ def test_no_serious_accessibility_violations_on_any_page(ui_server, page_in, lan
     run_checks(page)
     page.click("#close-codes summary")
     found["diagnostics"] = serious_violations(page)
-    assert found == {"login": [], "chat": [], "admin": [], "diagnostics": []}
+    assert found == {"login": [], "chat": [], "directory": [], "settings": [], "members": [], "card": [],
+                     "profile": [], "archived": [], "admin": [], "diagnostics": []}
+
+
+def dialog_violations(page):
+    """axe-core on each dialog of the open group chat: the channel directory, Channel settings, its members,
+    a member's profile card and one's own profile."""
+    found = {}
+    for name, opener, ready in [
+            ("directory", "[data-testid=browse-channels]", "[data-testid=channel-list] li"),
+            ("settings", "[data-testid=settings-button]", "[data-testid=chat-settings] [data-testid=settings-name]"),
+            ("members", "[data-testid=members-button]", "[data-testid=member-list] li"),
+            ("card", "[data-testid=member-list] li:nth-child(2) button.person", "[data-testid=card-name]"),
+            ("profile", "[data-testid=profile-button]", "[data-testid=profile-dialog] [data-testid=profile-name]")]:
+        page.click(opener)
+        page.wait_for_selector(ready)
+        found[name] = serious_violations(page)
+        if name != "members":  # the card opens over the members dialog
+            page.keyboard.press("Escape")
+            if name == "card":
+                page.keyboard.press("Escape")
+    return found
 
 
 RUSSIAN_CHAT = [  # (who, text, minutes ago)

@@ -138,8 +138,8 @@ def test_only_own_sent_messages_offer_edit_and_delete(ui_server, new_page):
     theirs = messages(page, "From the admin")
     theirs.hover()
     # anyone's message can be answered or reacted to; only one's own changed
-    expect(theirs.locator("button")).to_have_text(["Reply", "React"])
-    expect(messages(page, "Welcome").locator("button")).to_have_text(["Reply", "React"])
+    expect(theirs.locator(".message-actions button")).to_have_text(["Reply", "React"])
+    expect(messages(page, "Welcome").locator(".message-actions button")).to_have_text(["Reply", "React"])
     expect(page.locator("#message-list [data-testid=edit-message]")).to_have_count(1)
     expect(page.locator("#message-list [data-testid=delete-message]")).to_have_count(1)
 

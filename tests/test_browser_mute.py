@@ -66,7 +66,7 @@ def test_muted_chat_notifies_only_mentions_and_greys_its_badge(ui_server, new_pa
 
     # A change missed while disconnected (made here without its frame) arrives with the reconnect's chat list.
     user2 = ui_server.login("user2")
-    in_database(ui_server, chats.update_chat, user_id(ui_server, user2, "user2"), general, None, False)
+    in_database(ui_server, chats.update_chat, {"id": user_id(ui_server, user2, "user2")}, general, None, False)
     ui_server.call(lambda: ui_server.hub.close_all(1012, "test restart"))
     for tab in (page, other_tab):
         expect(entry(tab, general).locator("[data-testid=muted-icon]")).to_be_hidden()

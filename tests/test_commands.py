@@ -46,6 +46,13 @@ def test_accounts_from_the_command_line(database_url, tmp_path, spawn):
     unknown = run_server_command("set-password", "nobody", *where, stdin_text="whatever-1\n")
     assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
 
+    token = server.login("carol", "carol-pass-2")  # an account made from the command line joins the default groups
+    server.request("POST", "/api/chats", token, {"type": "group", "title": "Lobby", "visibility": "public"})
+    server.request("PATCH", f"/api/chats/{server.chat_id(token, 'Lobby')}", token, {"default": True})
+    assert run_server_command("create-user", "erin", *where, stdin_text="erin-pass-1\n").returncode == 0
+    erin = server.login("erin", "erin-pass-1")
+    assert [c["title"] for c in server.request("GET", "/api/chats", erin).json()] == ["Lobby"]
+
 
 def test_command_help_lists_its_own_options_and_takes_the_others(tmp_path):
     helped = run_server_command("create-user", "--help")

@@ -104,3 +104,15 @@ def test_pins_share_the_reaction_rate(server_factory):
     assert server.request("PUT", f"/api/messages/{message['id']}/reactions/%F0%9F%91%8D", admin).status_code == 200
     assert assert_error(pin(server, admin, message["id"], "DELETE"), 429, "rate_limited")["retry_after"] > 0
     assert pins_of(server, admin, general) == [message["id"]]
+
+
+def test_an_archived_chat_keeps_its_pins_and_takes_no_new_ones(server):
+    admin = server.login("admin")
+    general = server.chat_id(admin, "General")
+    kept, other = [server.request("POST", f"/api/chats/{general}/messages", admin, {"text": t}).json()
+                   for t in ("kept", "other")]
+    pin(server, admin, kept["id"])
+    assert server.request("PATCH", f"/api/chats/{general}", admin, {"archived": True}).status_code == 200
+    assert_error(pin(server, admin, other["id"]), 409, "chat_archived")
+    assert_error(pin(server, admin, kept["id"], "DELETE"), 409, "chat_archived")
+    assert pins_of(server, admin, general) == [kept["id"]]

@@ -26,7 +26,9 @@ def chat_created(bus, chat):
 
 
 def chat_updated(bus, chat):
-    bus.publish({"type": "chat_updated", "chat_id": chat["id"], "title": chat["title"]},
+    """A group's shared settings changed: its title, topic, visibility, default flag or archived state."""
+    bus.publish({"type": "chat_updated", "chat_id": chat["id"],
+                 **{key: chat[key] for key in ("title", "topic", "visibility", "default", "archived")}},
                 chat_ids=[chat["id"]])
 
 
@@ -80,8 +82,15 @@ def close_session(bus, session_id):
                                "reason": closing.LOGGED_OUT})
 
 
-def close_user(bus, user_id, reason=closing.USER_DEACTIVATED):
-    bus.publish(None, control={"action": "close_user", "user_id": user_id, "reason": reason})
+def close_user(bus, user_id, reason=closing.USER_DEACTIVATED, spare_session=None):
+    """Close every connection of the user (on every process), except those of ``spare_session``."""
+    bus.publish(None, control={"action": "close_user", "user_id": user_id, "reason": reason,
+                               "spare_session": spare_session})
+
+
+def user_updated(bus, user, chat_ids):
+    """A user changed their profile: everyone sharing a chat with them, and their own other tabs."""
+    bus.publish({"type": "user_updated", "user": user}, user_ids=[user["id"]], chat_ids=chat_ids)
 
 
 def locale_changed(bus, user_id, locale):

@@ -241,7 +241,8 @@ class Hub:
         if action == "presence_sync":
             return self._sync_presence(origin, control["online"])
         for conn in self.connections():
-            if action == "close_user" and conn.user_id == control["user_id"]:
+            if (action == "close_user" and conn.user_id == control["user_id"]
+                    and conn.session_id != control.get("spare_session")):
                 conn.close(1008, control["reason"])
             elif action == "close_session" and conn.session_id == control["session_id"]:
                 conn.close(1008, control["reason"])

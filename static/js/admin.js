@@ -1,6 +1,7 @@
-// The admin page: list users, create one, reset a password, deactivate or reactivate.
+// The admin page: list users, create one, reset a password, make or revoke an administrator, deactivate or
+// reactivate.
 import { api, startSession, wireLogout } from './api.js';
-import { avatar, formatListTime, h } from './dom.js';
+import { formatListTime, h, userAvatar } from './dom.js';
 import { t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +37,10 @@ function row(user) {
   const self = user.id === myId;
   const actions = h('td', { className: 'actions' },
     h('button', { type: 'button', className: 'btn btn-small', onClick: () => askPassword(user) }, t('admin.resetPassword')),
+    self || !user.is_active ? null : h('button', {
+      type: 'button', className: 'btn btn-small', dataset: { testid: user.is_admin ? 'revoke-admin' : 'make-admin' },
+      onClick: () => setAdmin(user, !user.is_admin),
+    }, user.is_admin ? t('admin.revokeAdmin') : t('admin.makeAdmin')),
     self ? null : h('button', {
       type: 'button', className: `btn btn-small ${user.is_active ? 'btn-danger-ghost' : ''}`,
       dataset: { testid: user.is_active ? 'deactivate' : 'reactivate' },
@@ -43,7 +48,7 @@ function row(user) {
     }, user.is_active ? t('admin.deactivate') : t('admin.reactivate')));
   return h('tr', { dataset: { userId: String(user.id), username: user.username },
     className: user.is_active ? '' : 'inactive' },
-  h('td', {}, h('span', { className: 'user-cell' }, avatar(user.display_name, user.id),
+  h('td', {}, h('span', { className: 'user-cell' }, userAvatar(user),
     h('span', { className: 'person-text' },
       h('span', { className: 'person-name' }, user.display_name, self ? ` ${t('admin.you')}` : ''),
       h('span', { className: 'person-username muted' }, `@${user.username}`)))),
@@ -83,6 +88,16 @@ async function setActive(user, active) {
   try {
     await api('PATCH', `/api/admin/users/${user.id}`, { is_active: active });
     say($('list-ok'), t(active ? 'admin.reactivated' : 'admin.deactivatedOut', { name: user.display_name }));
+    await load();
+  } catch (error) {
+    say($('list-error'), error.message);
+  }
+}
+
+async function setAdmin(user, admin) {
+  try {
+    await api('PATCH', `/api/admin/users/${user.id}`, { is_admin: admin });
+    say($('list-ok'), t(admin ? 'admin.madeAdmin' : 'admin.revokedAdmin', { name: user.display_name }));
     await load();
   } catch (error) {
     say($('list-error'), error.message);

@@ -3,35 +3,42 @@
 import { api, startSession, wireLogout } from './api.js';
 import { ConnectionBanner } from './banner.js';
 import { CatchUp } from './catchup.js';
+import { ChannelDirectory } from './channels.js';
 import { ChatList } from './chatlist.js';
 import { languageSwitch } from './locale.js';
 import { Attachments } from './attachments.js';
 import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
 import { MembersDialog, NewChatDialog } from './dialogs.js';
-import { avatar } from './dom.js';
+import { userAvatar } from './dom.js';
 import { Drafts } from './drafts.js';
+import { t } from './i18n.js';
 import { MentionPicker } from './mentions.js';
 import { MessagePane } from './messages.js';
 import { Notifier } from './notify.js';
 import { Outbox } from './outbox.js';
+import { buildParts } from './pageparts.js';
+import { ProfileCard, ProfileDialog } from './profile.js';
 import { Reactions } from './reactions.js';
 import { ReplyBar } from './replies.js';
 import { MessageSearch } from './search.js';
+import { ChatSettings } from './settings.js';
 import { Socket } from './socket.js';
 import { TypingLine } from './typing.js';
 
 const $ = (id) => document.getElementById(id);
 const root = $('app');
-const me = { id: Number(root.dataset.userId), name: root.dataset.displayName };
+const me = { id: Number(root.dataset.userId), name: root.dataset.displayName, isAdmin: root.dataset.isAdmin === 'true' };
 // Limits the server enforces, served on the page: the browser keeps no copy of them.
 const maxText = Number(root.dataset.maxText);
 const RETRYABLE = new Set(['db_unavailable', 'disk_full', 'internal_error', 'rate_limited']); // other send errors need the user
+const CHAT_FIELDS = ['title', 'topic', 'visibility', 'archived', 'default']; // what a chat_updated frame may change
+const parts = buildParts();
 
 const online = new Set();
 const fetching = new Set();
 const isOnline = (id) => online.has(id);
-const list = new ChatList($('chat-list'), { me, isOnline, empty: $('chat-list-empty') });
+const list = new ChatList($('chat-list'), { me, isOnline, empty: $('chat-list-empty'), archived: parts.archived });
 const outbox = new Outbox({
   userId: me.id, maxText, maxIdLength: Number(root.dataset.maxClientMsgId), send: (f) => socket.send(f),
   onFailed: (entry) => entry.chat_id === view.id && pane.render(),
@@ -54,6 +61,8 @@ const pane = new MessagePane(
     },
     onPickReaction: (message, anchor) => reactions.pick(message, anchor),
     onReact: (message, emoji, add) => reactions.toggle(message, emoji, add),
+    isArchived: (chatId) => Boolean(list.get(chatId)?.archived),
+    onPerson: showPerson,
   });
 const replyBar = new ReplyBar($('reply-bar'), $('composer-input'));
 new MentionPicker($('composer-form'), $('composer-input'), {
@@ -73,14 +82,28 @@ const composer = new Composer(
     onTyping: () => view.id && socket.send({ type: 'typing', chat_id: view.id }) });
 const view = new Conversation(
   { panel: $('conversation'), empty: $('pane-empty'), title: $('chat-title'), subtitle: $('chat-subtitle'),
-    membersButton: $('members-button'), muteButton: $('mute-button') },
+    topic: parts.topic, membersButton: $('members-button'), settingsButton: parts.settingsButton,
+    muteButton: $('mute-button'), composerForm: $('composer-form'), archivedNotice: parts.archivedNotice,
+    unarchiveButton: parts.unarchiveButton },
   { list, pane, composer, typing },
-  { isOnline, onReopen: readOpenChat, onMuted: updateTitle });
+  { me, isOnline, onReopen: readOpenChat, onMuted: updateTitle });
 const notifier = new Notifier($('notifications-button'), { onClickChat: (id) => { location.hash = `#/chat/${id}`; } });
 const newChat = new NewChatDialog($('new-chat-dialog'), {
   me, isOnline, onChat: (chat) => { list.upsert(chat); location.hash = `#/chat/${chat.id}`; },
 });
-const members = new MembersDialog($('members-dialog'), { me, isOnline, onLeave: (chatId) => left(chatId) });
+const members = new MembersDialog($('members-dialog'), { me, isOnline, onLeave: (chatId) => left(chatId), onPerson: showPerson });
+const directory = new ChannelDirectory({
+  onJoined: (chat) => { list.upsert(chat); location.hash = `#/chat/${chat.id}`; },
+  onOpen: (id) => { location.hash = `#/chat/${id}`; },
+});
+const settings = new ChatSettings({
+  me, maxTitle: Number(root.dataset.maxTitle),
+  onChanged: (chat) => { list.upsert(chat); view.header(); pane.render(); },
+  onMembers: (chatId) => members.open(chatId),
+  onLeave: async (chatId) => { await members.open(chatId); members.askLeave(true); },
+});
+const profile = new ProfileDialog({ minPassword: Number(root.dataset.minPassword), onSaved: userUpdated });
+const card = new ProfileCard({ me, isOnline, onMessage: openDirect });
 const banner = new ConnectionBanner(
   { app: root, banner: $('connection-banner'), text: $('connection-text'), retry: $('connection-retry'),
     status: $('me-status') },
@@ -141,9 +164,11 @@ const HANDLERS = {
   chat_muted: (f) => view.setMuted(f.chat_id, f.muted),
   chat_updated: (f) => {
     const chat = list.get(f.chat_id);
-    if (chat) list.upsert({ ...chat, title: f.title });
+    if (chat) list.upsert({ ...chat, ...Object.fromEntries(CHAT_FIELDS.filter((k) => k in f).map((k) => [k, f[k]])) });
     view.header();
+    if (f.chat_id === view.id) pane.render(); // archived or reopened: the messages' buttons go or come back
   },
+  user_updated: (f) => userUpdated(f.user),
   member_added: (f) => {
     if (f.user_ids.includes(me.id) && !list.get(f.chat_id)) fetchChat(f.chat_id);
     else membersChanged(f.chat_id, f.chat.members);
@@ -299,6 +324,54 @@ function presenceChanged() {
   list.render();
   view.header();
   if (members.isOpen && members.chat) members.renderMembers();
+  if (card.isOpen) card.render();
+}
+
+/** Someone's new name, status or picture (a `user_updated` frame, or our own profile just saved). */
+function userUpdated(user) {
+  list.updateUser(user);
+  pane.render();
+  view.header();
+  card.refresh(user);
+  if (members.isOpen && members.chat) {
+    members.chat.members = members.chat.members.map((m) => (m.id === user.id ? { ...m, ...user } : m));
+    members.renderMembers();
+  }
+  if (user.id === me.id) showMe(user);
+}
+
+/** What the page knows of a user: their member entry in any of our chats. */
+function knownUser(id) {
+  for (const chat of list.all()) {
+    const member = chat.members.find((m) => m.id === id);
+    if (member) return member;
+  }
+  return null;
+}
+
+function showPerson(id, name) {
+  card.open(knownUser(id) || { id, display_name: name || t('message.someone') });
+}
+
+async function openDirect(user) {
+  const chat = await api('POST', '/api/chats', { type: 'direct', user_id: user.id });
+  list.upsert(chat);
+  location.hash = `#/chat/${chat.id}`;
+}
+
+async function openProfile() {
+  try {
+    profile.open(await api('GET', '/api/me'));
+  } catch (error) {
+    console.warn('Could not load the profile:', error.message);
+  }
+}
+
+/** The sidebar's own name and avatar (a button that opens the profile dialog). */
+function showMe(user) {
+  me.name = user.display_name;
+  $('me-name').textContent = user.display_name;
+  parts.meButton.replaceChildren(userAvatar(user, 'me-avatar'));
 }
 
 function membersChanged(chatId, memberList) {
@@ -311,17 +384,19 @@ function membersChanged(chatId, memberList) {
 
 // --- start ----------------------------------------------------------------------------
 
-const face = avatar(me.name, me.id, 'me-avatar');
-face.id = 'me-avatar';
-$('me-avatar').replaceWith(face);
-
+showMe({ id: me.id, display_name: me.name, avatar_url: null });
 startSession(me.id);
+api('GET', '/api/me').then(showMe).catch(() => {}); // the picture: the page carries only the name
 wireLogout($('logout-form'));
 $('logout-form').addEventListener('submit', () => outbox.forget());
 outbox.load();
 $('new-chat-button').addEventListener('click', () => newChat.open());
 $('empty-new-chat').addEventListener('click', () => newChat.open());
 $('members-button').addEventListener('click', () => members.open(view.id));
+parts.settingsButton.addEventListener('click', () => settings.open(list.get(view.id)));
+parts.browse.addEventListener('click', () => directory.open());
+parts.browseToo.addEventListener('click', () => directory.open());
+parts.meButton.addEventListener('click', openProfile);
 $('chat-filter').addEventListener('input', (event) => list.filter(event.target.value));
 languageSwitch(document.querySelector('.foot-actions'), { beforeReload: () => composer.keepDraft() });
 new MessageSearch(

@@ -1,5 +1,6 @@
-// The sidebar chat list: most recent activity first, preview, time, unread badge, presence dot.
-import { avatar, formatListTime, h, syncChildren } from './dom.js';
+// The sidebar chat list: most recent activity first, preview, time, unread badge, presence dot; archived
+// chats in a section of their own below.
+import { avatar, formatListTime, h, syncChildren, userAvatar } from './dom.js';
 import { t } from './i18n.js';
 
 function activity(chat) {
@@ -7,10 +8,14 @@ function activity(chat) {
 }
 
 export class ChatList {
-  /** me: {id}; isOnline(userId) -> bool; empty: shown when there are no chats. */
-  constructor(ul, { me, isOnline, empty }) {
+  /**
+   * me: {id}; isOnline(userId) -> bool; empty: shown when there are no chats;
+   * archived: {section, ul}, shown when some chats are archived.
+   */
+  constructor(ul, { me, isOnline, empty, archived }) {
     this.ul = ul;
     this.empty = empty;
+    this.archived = archived;
     this.me = me;
     this.isOnline = isOnline;
     this.chats = new Map();
@@ -112,8 +117,22 @@ export class ChatList {
 
   render() {
     const chats = this.all().sort((a, b) => activity(b) - activity(a) || b.id - a.id);
-    syncChildren(this.ul, chats.map((chat) => this.renderItem(chat)));
+    const archived = chats.filter((chat) => chat.archived);
+    syncChildren(this.ul, chats.filter((chat) => !chat.archived).map((chat) => this.renderItem(chat)));
+    syncChildren(this.archived.ul, archived.map((chat) => this.renderItem(chat)));
+    this.archived.section.hidden = archived.length === 0;
     this.empty.hidden = chats.length > 0;
+  }
+
+  /** A user's new name, status or avatar (a `user_updated` frame), in every chat they are in. */
+  updateUser(user) {
+    for (const chat of this.chats.values()) {
+      const index = chat.members.findIndex((m) => m.id === user.id);
+      if (index < 0) continue;
+      chat.members[index] = { ...chat.members[index], ...user };
+      if (this.peer(chat)?.id === user.id) chat.title = user.display_name;
+    }
+    this.render();
   }
 
   renderItem(chat) {
@@ -127,7 +146,8 @@ export class ChatList {
     const time = last ? new Date(last.created_at) : null;
     const unread = chat.unread_count || 0;
     const mentioned = chat.unread_mentions || 0;
-    const signature = JSON.stringify([chat.title, chat.type, last && [last.id, last.text, last.deleted],
+    const signature = JSON.stringify([chat.title, chat.type, peer && peer.avatar_url,
+      last && [last.id, last.text, last.deleted, this.senderName(chat, last)],
       unread, mentioned, Boolean(chat.muted), peer && this.isOnline(peer.id), chat.id === this.activeId, time && formatListTime(time)]);
     li.hidden = Boolean(this.filterText) && !chat.title.toLowerCase().includes(this.filterText);
     if (li.dataset.signature === signature) return li;
@@ -136,7 +156,7 @@ export class ChatList {
     li.classList.toggle('has-unread', unread > 0 && !chat.muted);
     li.classList.toggle('is-muted', Boolean(chat.muted));
 
-    const face = chat.type === 'group' ? avatar('#', chat.id, 'group') : avatar(chat.title, peer ? peer.id : chat.id);
+    const face = chat.type === 'group' ? avatar('#', chat.id, 'group') : (peer ? userAvatar(peer) : avatar(chat.title, chat.id));
     if (chat.type === 'group') face.textContent = '#';
     if (peer) {
       const online = this.isOnline(peer.id);
@@ -174,6 +194,12 @@ export class ChatList {
     if (!last) return chat.type === 'group' ? t('chat.members', { count: chat.members.length }) : t('chat.noMessages');
     const text = last.deleted ? t('message.deleted') : last.text.replace(/\s+/g, ' ').slice(0, 120);
     if (last.sender_id === this.me.id) return t('chat.youSaid', { text });
-    return chat.type === 'group' ? `${last.sender_name}: ${text}` : text;
+    return chat.type === 'group' ? `${this.senderName(chat, last)}: ${text}` : text;
+  }
+
+  /** The sender's current name (a member's, which `user_updated` keeps fresh), else the one the message carries. */
+  senderName(chat, message) {
+    const sender = chat.members.find((m) => m.id === message.sender_id);
+    return sender ? sender.display_name : message.sender_name;
   }
 }

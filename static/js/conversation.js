@@ -1,12 +1,15 @@
 // The open conversation: the chat the address names (#/chat/N), shown in the message pane and the
-// composer, and its header (title; who is online, or when the other person was last seen).
+// composer, and its header (title, topic; who is online, or when the other person was last seen). An
+// archived chat stays readable; its composer gives way to a notice (with "Unarchive" for those allowed).
 import { api } from './api.js';
 import { relativeTime, t } from './i18n.js';
+import { mayManage } from './settings.js';
 
 export class Conversation {
   /**
-   * els: {panel, empty, title, subtitle, membersButton, muteButton}; parts: {list, pane, composer, typing};
-   * opts: {isOnline(userId), onReopen() (the open chat was picked again), onMuted() (a chat was muted or unmuted)}.
+   * els: {panel, empty, title, subtitle, topic, membersButton, settingsButton, muteButton, composerForm,
+   * archivedNotice, unarchiveButton}; parts: {list, pane, composer, typing};
+   * opts: {me, isOnline(userId), onReopen() (the open chat was picked again), onMuted() (a chat was muted or unmuted)}.
    */
   constructor(els, parts, opts) {
     Object.assign(this, els);
@@ -14,6 +17,7 @@ export class Conversation {
     this.opts = opts;
     this.id = null; // the open chat's id
     this.muteButton.addEventListener('click', () => this.toggleMute());
+    this.unarchiveButton.addEventListener('click', () => this.unarchive());
     setInterval(() => this.header(), 60_000); // "Last seen 5 minutes ago" moves on
   }
 
@@ -26,6 +30,17 @@ export class Conversation {
       this.setMuted(fresh.id, fresh.muted); // at once, even if the socket is down
     } catch (error) {
       this.parts.composer.showError(error.message, 5000);
+    }
+  }
+
+  async unarchive() {
+    try {
+      this.parts.list.upsert(await api('PATCH', `/api/chats/${this.id}`, { archived: false }));
+      this.header();
+      this.parts.pane.render();
+      this.parts.composer.focus();
+    } catch (error) {
+      this.archivedNotice.querySelector('.form-error').textContent = error.message;
     }
   }
 
@@ -91,7 +106,17 @@ export class Conversation {
       subtitle = `${t('chat.members', { count: chat.members.length })} · ${t('chat.online', { count: here })}`;
     }
     this.subtitle.textContent = subtitle;
+    this.topic.textContent = chat.topic || '';
+    this.topic.hidden = !chat.topic;
     this.membersButton.hidden = chat.type !== 'group';
+    this.settingsButton.hidden = chat.type !== 'group';
+    const archived = Boolean(chat.archived);
+    const hadFocus = this.composerForm.contains(document.activeElement);
+    this.composerForm.hidden = archived;
+    this.archivedNotice.hidden = !archived;
+    this.unarchiveButton.hidden = !mayManage(chat, this.opts.me);
+    if (!archived) this.archivedNotice.querySelector('.form-error').textContent = '';
+    if (archived && hadFocus) this.parts.pane.scroller.focus();
     this.muteButton.setAttribute('aria-pressed', String(Boolean(chat.muted)));
     this.muteButton.textContent = chat.muted ? t('chat.unmute') : t('chat.mute');
   }

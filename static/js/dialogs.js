@@ -1,14 +1,38 @@
-// Dialogs: start a direct chat or a group; see, add and leave a group's members.
+// Dialogs: start a direct chat or a group; see, add, remove and leave a group's members. Also the
+// pieces the other dialogs (channels.js, profile.js, settings.js) are built from.
 import { api } from './api.js';
-import { avatar, h } from './dom.js';
+import { h, userAvatar } from './dom.js';
 import { t } from './i18n.js';
 
-function showError(node, text) {
+export function showError(node, text) {
   node.textContent = text;
   node.hidden = !text;
 }
 
-function wireClose(dialog) {
+let dialogCount = 0;
+
+/** A modal dialog built in script: {dialog, body, foot}; its heading labels it, ✕ and the backdrop close it. */
+export function makeDialog(heading, { testid, className = '' } = {}) {
+  dialogCount += 1;
+  const headingId = `dialog-heading-${dialogCount}`;
+  const body = h('div', { className: 'dialog-body stack' });
+  const foot = h('div', { className: 'dialog-foot' });
+  const title = h('h2', { id: headingId }, heading);
+  const dialog = h('dialog', { className: `dialog ${className}`.trim(), 'aria-labelledby': headingId, dataset: { testid } },
+    h('div', { className: 'dialog-head' }, title,
+      h('button', { type: 'button', className: 'icon-button', dataset: { close: '' }, 'aria-label': t('common.close') }, '✕')),
+    body, foot);
+  document.body.append(dialog);
+  wireClose(dialog);
+  return { dialog, body, foot, title };
+}
+
+/** A labelled input: h('label.field', text, input). */
+export function field(label, input) {
+  return h('label', { className: 'field' }, h('span', {}, label), input);
+}
+
+export function wireClose(dialog) {
   for (const button of dialog.querySelectorAll('[data-close]')) {
     button.addEventListener('click', () => dialog.close());
   }
@@ -19,8 +43,8 @@ function wireClose(dialog) {
 }
 
 /** One person: avatar with presence, name and username, and an optional trailing label. */
-function personRow(user, isOnline, trailing = null, props = {}) {
-  const face = avatar(user.display_name, user.id);
+export function personRow(user, isOnline, trailing = null, props = {}) {
+  const face = userAvatar(user);
   const online = isOnline(user.id);
   face.append(h('span', { className: 'presence-dot', dataset: { online: String(online) },
     title: online ? t('status.online') : t('status.offline') }));
@@ -69,6 +93,8 @@ export class NewChatDialog {
     this.results = dialog.querySelector('#people-results');
     this.chips = dialog.querySelector('#group-chips');
     this.error = dialog.querySelector('#new-chat-error');
+    this.visibility = this.visibilityChoice();
+    this.title.closest('label').after(this.visibility);
     wireClose(dialog);
     for (const tab of dialog.querySelectorAll('[role="tab"]')) {
       tab.addEventListener('click', () => this.setMode(tab.dataset.mode));
@@ -80,8 +106,20 @@ export class NewChatDialog {
     });
   }
 
+  /** Private (the default: only people added see it) or public (in the channel directory, anyone may join). */
+  visibilityChoice() {
+    const option = (value, label, hint) => h('label', { className: 'check choice' },
+      h('input', { type: 'radio', name: 'visibility', value, dataset: { testid: `visibility-${value}` } }),
+      h('span', {}, h('strong', {}, label), h('span', { className: 'muted choice-hint' }, hint)));
+    return h('fieldset', { className: 'choices group-only' },
+      h('legend', {}, t('group.visibility')),
+      option('private', t('group.private'), t('group.privateHint')),
+      option('public', t('group.public'), t('group.publicHint')));
+  }
+
   open(mode = 'direct') {
     this.selected.clear();
+    this.visibility.querySelector('[value="private"]').checked = true;
     this.title.value = '';
     this.search.value = '';
     showError(this.error, '');
@@ -140,7 +178,8 @@ export class NewChatDialog {
       return;
     }
     try {
-      this.done(await api('POST', '/api/chats', { type: 'group', title, member_ids: [...this.selected.keys()] }));
+      const visibility = this.visibility.querySelector(':checked').value;
+      this.done(await api('POST', '/api/chats', { type: 'group', title, visibility, member_ids: [...this.selected.keys()] }));
     } catch (error) {
       showError(this.error, error.message);
     }
@@ -153,7 +192,7 @@ export class NewChatDialog {
 }
 
 export class MembersDialog {
-  /** opts: {me, isOnline, onLeave(chatId)}. */
+  /** opts: {me: {id, isAdmin}, isOnline, onLeave(chatId), onPerson(userId) (show their profile card)}. */
   constructor(dialog, opts) {
     this.dialog = dialog;
     this.opts = opts;
@@ -202,11 +241,32 @@ export class MembersDialog {
   }
 
   renderMembers() {
-    const rows = this.chat.members.map((member) => h('li', { dataset: { userId: String(member.id) } },
+    const { me } = this.opts;
+    const mayRemove = this.chat.role === 'owner' || me.isAdmin; // the server checks it again
+    const rows = this.chat.members.map((member) => h('li', { className: 'member-row', dataset: { userId: String(member.id) } },
       personRow(member, this.opts.isOnline,
-        [member.id === this.opts.me.id ? t('common.you') : '', member.role === 'owner' ? t('group.owner') : '']
-          .filter(Boolean).join(' · '))));
+        [member.id === me.id ? t('common.you') : '', member.role === 'owner' ? t('group.owner') : '']
+          .filter(Boolean).join(' · '),
+        { onClick: () => this.opts.onPerson(member.id), title: t('profile.show') }),
+      mayRemove && member.id !== me.id && !this.chat.archived ? h('button', {
+        type: 'button', className: 'btn btn-small btn-danger-ghost', dataset: { testid: 'remove-member' },
+        'aria-label': t('group.removeMember', { name: member.display_name }),
+        onClick: () => this.remove(member),
+      }, t('group.remove')) : null));
     this.members.replaceChildren(...rows);
+    const closed = Boolean(this.chat.archived); // nobody joins an archived group
+    this.search.closest('label').hidden = closed;
+    this.results.hidden = closed;
+  }
+
+  async remove(member) {
+    try {
+      await api('DELETE', `/api/chats/${this.chat.id}/members/${member.id}`);
+    } catch (error) {
+      showError(this.error, error.message);
+      return;
+    }
+    await this.reload(this.chat.id);
   }
 
   async add(user) {

@@ -39,11 +39,21 @@ export function initials(name) {
   return letters.toUpperCase();
 }
 
-/** A round avatar with initials, its colour derived from ``seed``. */
-export function avatar(name, seed, className = '') {
+/** A round avatar: the picture at ``url`` if there is one, else initials on a colour derived from ``seed``. */
+export function avatar(name, seed, className = '', url = null) {
   const node = h('span', { className: `avatar ${className}`.trim(), 'aria-hidden': 'true' }, initials(name));
   node.style.setProperty('--hue', String((Number(seed) * 47) % 360));
+  if (url) {
+    const img = h('img', { className: 'avatar-img', src: url, alt: '', loading: 'lazy' });
+    img.addEventListener('error', () => img.remove()); // initials stay underneath
+    node.append(img);
+  }
   return node;
+}
+
+/** The avatar of a user object (``display_name``, ``id``, ``avatar_url``). */
+export function userAvatar(user, className = '') {
+  return avatar(user.display_name, user.id, className, user.avatar_url);
 }
 
 export function dayKey(date) {

@@ -1,7 +1,7 @@
 // The message pane: history with paging, day separators, own/pending/failed messages
 // (editing and deleting in place are editing.js's).
 import { api } from './api.js';
-import { avatar, dayKey, formatDay, h, syncChildren } from './dom.js';
+import { avatar, dayKey, formatDay, h, syncChildren, userAvatar } from './dom.js';
 import { formatDate, formatTime, t } from './i18n.js';
 import { MessageEditing } from './editing.js';
 import { filesView } from './files.js';
@@ -21,7 +21,7 @@ export class MessagePane {
    * els: {scroller, list, status}; opts: {me, maxText, pendingFor(chatId), onLoaded(newestId),
    * onRetry(clientMsgId), onDiscard(clientMsgId), onEdit(message, text) -> Promise,
    * onDelete(message) -> Promise, membersOf(chatId), onReply(message), onPickReaction(message, anchor),
-   * onReact(message, emoji, add)}.
+   * onReact(message, emoji, add), isArchived(chatId), onPerson(userId, name) (a click on a sender's name or avatar)}.
    */
   constructor(els, opts) {
     Object.assign(this, els);
@@ -211,8 +211,12 @@ export class MessagePane {
     return new Map((this.opts.membersOf(this.chatId) || []).map((m) => [m.username.toLowerCase(), m.id]));
   }
 
+  member(userId) {
+    return (this.opts.membersOf(this.chatId) || []).find((m) => m.id === userId) || null;
+  }
+
   nameOf(userId) {
-    const member = (this.opts.membersOf(this.chatId) || []).find((m) => m.id === userId);
+    const member = this.member(userId);
     return member ? member.display_name : t('message.someone');
   }
 
@@ -312,7 +316,10 @@ export class MessagePane {
     const editor = own ? this.editing.editorFor(message.id) : null;
     const confirming = own ? this.editing.confirmingFor(message.id) : null;
     const mentionsMe = (message.mentions || []).includes(this.opts.me.id);
-    const signature = JSON.stringify([message.id, message.text, message.edited_at, state, message.error, grouped,
+    const sender = own ? null : this.member(message.sender_id); // a member's name and picture are the current ones
+    const senderName = sender ? sender.display_name : message.sender_name;
+    const archived = this.opts.isArchived(this.chatId); // readable, but closed to replies, reactions and edits
+    const signature = JSON.stringify([message.id, archived, senderName, sender && sender.avatar_url, message.text, message.edited_at, state, message.error, grouped,
       (message.files || []).map((f) => f.id),
       editor && [editor.error, editor.busy], confirming && [confirming.error, confirming.busy],
       message.reply_to, message.reactions, message.mentions]);
@@ -339,10 +346,12 @@ export class MessagePane {
       onToggle: (emoji, add) => this.opts.onReact(message, emoji, add),
     });
     node.replaceChildren(...[
-      own ? null : avatar(message.sender_name, message.sender_id),
+      own ? null : this.senderFace(message, sender, senderName),
       h('div', { className: 'bubble', title: editor ? null : formatDate(when, 'full') },
         h('div', { className: 'meta' },
-          h('span', { className: 'sender' }, own ? t('common.you') : message.sender_name),
+          own ? h('span', { className: 'sender' }, t('common.you'))
+            : h('button', { type: 'button', className: 'sender sender-button', dataset: { testid: 'sender' },
+              title: t('profile.show'), onClick: () => this.opts.onPerson(message.sender_id, message.sender_name) }, senderName),
           h('time', { datetime: message.created_at }, formatTime(when)),
           message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, t('message.edited')) : null),
         message.reply_to ? quoteNode(message.reply_to, (id) => this.jumpTo(id)) : null,
@@ -351,13 +360,21 @@ export class MessagePane {
         confirming ? this.editing.confirmBox(confirming) : null,
         chips,
         this.statusLine(message, state)),
-      state === 'sent' && !editor && !confirming ? this.actions(message, canChange) : null,
+      state === 'sent' && !editor && !confirming && !archived ? this.actions(message, canChange) : null,
     ].filter(Boolean));
     if (editor) {
       editor.input.disabled = editor.busy;
       if (hadFocus) editor.input.focus();
     }
     return node;
+  }
+
+  /** The sender's avatar (their picture, else initials); a click shows their profile card. */
+  senderFace(message, sender, name) {
+    const face = sender ? userAvatar(sender) : avatar(name, message.sender_id);
+    face.classList.add('clickable');
+    face.addEventListener('click', () => this.opts.onPerson(message.sender_id, message.sender_name));
+    return face;
   }
 
   /** Reply and React for every stored message; Edit and Delete too for one's own. */
