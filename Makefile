@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-fast services bench binary translations clean
+.PHONY: run test test-fast services bench binary translations vendor clean
 
 $(VENV)/.runtime: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ binary: $(VENV)/.build
 ## After adding or changing a marked string: update messages.pot and the .po files, compile the .mo files.
 translations: $(VENV)/.test
 	$(PY) -B translations/catalogs.py
+
+## Refresh the browser libraries shipped in static/vendor/ (committed; only needed to change a version).
+MARKDOWN_IT := markdown-it@15.0.3
+vendor:
+	rm -rf build/vendor && mkdir -p build/vendor static/vendor
+	cd build/vendor && npm pack --silent $(MARKDOWN_IT) >/dev/null && tar xzf markdown-it-*.tgz
+	sed '/sourceMappingURL/d' build/vendor/package/dist/browser/markdown-it.esm.min.mjs > static/vendor/markdown-it.js
+	cp build/vendor/package/LICENSE static/vendor/markdown-it.LICENSE
 
 bench: $(VENV)/.test
 	$(PY) bench/throughput.py

@@ -5,7 +5,7 @@ import logging
 from handlers import close_reasons as closing, i18n
 from handlers.base import SESSION_COOKIE, ApiHandler, BaseHandler, session_cookie
 from handlers.realtime import events
-from models import channels, chats, disk_space, memberships, messages, profiles, search, users
+from models import channels, chats, disk_space, memberships, messages, pins, profiles, search, users
 from models.db import DatabaseUnavailable, db_call, is_sqlite, ping, run_blocking
 from models.errors import AppError
 from models.i18n import N_
@@ -308,6 +308,29 @@ class ReactionHandler(ApiHandler):
         if change is not None:
             events.reactions(self.state.bus, summary, change, member_ids)
         self.send_json(summary)
+
+
+class PinHandler(ApiHandler):
+    """PUT pins a message, DELETE unpins it; any member, both idempotent, both answer the message."""
+
+    async def put(self, message_id):
+        await self._pin(message_id, True)
+
+    async def delete(self, message_id):
+        await self._pin(message_id, False)
+
+    async def _pin(self, message_id, pinned):
+        await self.state.reaction_limiter.check(self.current_user["id"])  # one bucket for reactions and pins
+        message, change, member_ids = await db_call(pins.set_pinned, self.current_user["id"],
+                                                    self.path_id(message_id), pinned)
+        if member_ids:
+            events.message_pinned(self.state.bus, change, member_ids)
+        self.send_json(message)
+
+
+class PinsHandler(ApiHandler):
+    async def get(self, chat_id):
+        self.send_json({"pins": await db_call(pins.pins, self.current_user["id"], self.path_id(chat_id))})
 
 
 class UpdatesHandler(ApiHandler):

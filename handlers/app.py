@@ -90,6 +90,8 @@ def make_app(config):
         (r"/api/channels/(\d+)/join", api.ChannelJoinHandler),
         (r"/api/messages/(\d+)", api.MessageHandler),
         (r"/api/messages/(\d+)/reactions/([^/]+)", api.ReactionHandler),
+        (r"/api/messages/(\d+)/pin", api.PinHandler),
+        (r"/api/chats/(\d+)/pins", api.PinsHandler),
         (r"/api/updates", api.UpdatesHandler),
         (r"/api/search", api.SearchHandler),
         (r"/api/files", files.UploadHandler),

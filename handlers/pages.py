@@ -22,6 +22,7 @@ from models.i18n import N_, render
 logger = logging.getLogger(__name__)
 JS_DIR = resource("static", "js")
 APP_MODULES = sorted(n for n in os.listdir(JS_DIR) if n.endswith(".js") and not n.startswith("diagnostics"))
+VENDOR_MODULES = ("markdown-it",)  # static/vendor/<name>.js, imported as ``from 'markdown-it'``
 NEXT_PAGES = frozenset({"/", "/admin", "/diagnostics"})  # where the login page may send the browser on
 
 
@@ -61,8 +62,11 @@ class PageHandler(BaseHandler):
         self.render_page(template, csp_nonce=nonce, import_map=self.import_map(), limits=page_limits(self.config), **context)
 
     def import_map(self):
-        """``/static/js/x.js`` -> ``static_url('js/x.js')`` so modules imported by modules are cache-busted too."""
-        return {"imports": {f"/static/js/{n}": self.static_url(f"js/{n}") for n in APP_MODULES}}
+        """``/static/js/x.js`` -> ``static_url('js/x.js')`` so modules imported by modules are cache-busted too;
+        the vendored libraries (``make vendor``) by their package names."""
+        imports = {f"/static/js/{n}": self.static_url(f"js/{n}") for n in APP_MODULES}
+        imports.update((name, self.static_url(f"vendor/{name}.js")) for name in VENDOR_MODULES)
+        return {"imports": imports}
 
 
 @tornado.web.stream_request_body

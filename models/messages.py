@@ -37,7 +37,9 @@ class Message(BaseModel):
     deleted_at = peewee.DateTimeField(null=True)
     client_msg_id = peewee.CharField(max_length=MAX_CLIENT_MSG_ID, null=True)
     reply_to_id = peewee.IntegerField(null=True)
-    changed_at = peewee.DateTimeField(null=True)  # reactions changed
+    changed_at = peewee.DateTimeField(null=True)  # reactions or the pin changed
+    pinned_at = peewee.DateTimeField(null=True)
+    pinned_by_id = peewee.IntegerField(null=True)
 
     class Meta:
         table_name = "messages"
@@ -79,6 +81,7 @@ def message_dict(message, reply_to=None, reactions_list=(), mention_ids=()):
         "created_at": iso(message.created_at),
         "edited_at": iso(message.edited_at),
         "deleted": message.deleted_at is not None,
+        "pinned": message.pinned_at is not None and message.deleted_at is None,
         "client_msg_id": message.client_msg_id,
         "reply_to": reply_to,
         "reactions": list(reactions_list),
@@ -358,7 +361,7 @@ def react(user_id, message_id, emoji, add):
 
 
 def _touch_changed(message_id):
-    """Catch-up's changed_since finds the message again, with its new reactions."""
+    """Catch-up's changed_since finds the message again, with its new reactions or pin."""
     Message.update(changed_at=utcnow()).where(Message.id == message_id).execute()
 
 

@@ -22,7 +22,9 @@ def test_reply_quotes_the_original_jumps_to_it_and_shows_its_deletion(ui_server,
     chat = general(ui_server, admin)
     original = ui_server.request("POST", f"/api/chats/{chat}/messages", admin, {"text": "Who has the keys?"}).json()
     for i in range(70):  # push the original off the first page of history
-        ui_server.request("POST", f"/api/chats/{chat}/messages", admin, {"text": f"filler {i}"})
+        last = ui_server.request("POST", f"/api/chats/{chat}/messages", admin, {"text": f"filler {i}"}).json()
+    # read, so the chat opens at the newest page (unread, it would open at the first unread one)
+    ui_server.request("POST", f"/api/chats/{chat}/read", ui_server.login("user1"), {"message_id": last["id"]})
     page = log_in(new_page(), ui_server, "user1")
     open_chat(page, chat)
     # reply to a recent message with the keyboard-free path: hover, Reply, type, Enter

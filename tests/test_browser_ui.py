@@ -311,6 +311,9 @@ def test_history_pages_back_with_day_separators(ui_server, new_page):
         yesterday = datetime.datetime.utcnow() - datetime.timedelta(days=1)
         Message.update(created_at=yesterday).where((Message.chat == general) & (Message.id <= middle)).execute()
 
+    # read: the chat opens at the newest page (with unread messages it would open at the first of them)
+    newest = ui_server.request("GET", f"/api/chats/{general}/messages?limit=1", admin).json()["messages"][-1]["id"]
+    ui_server.request("POST", f"/api/chats/{general}/read", ui_server.login("user1"), {"message_id": newest})
     page = log_in(new_page(), ui_server, "user1")
     open_chat(page, general)
     expect(messages(page)).to_have_count(50)

@@ -72,6 +72,11 @@ def reactions(bus, summary, change, member_ids):
     bus.publish({"type": "reactions", **summary, "change": change}, user_ids=member_ids)
 
 
+def message_pinned(bus, change, member_ids):
+    """``{"type":"message_pinned","chat_id","message_id","pinned","user_id"}`` to every member."""
+    bus.publish({"type": "message_pinned", **change}, user_ids=member_ids)
+
+
 def close_session(bus, session_id):
     bus.publish(None, control={"action": "close_session", "session_id": session_id,
                                "reason": closing.LOGGED_OUT})

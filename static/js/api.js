@@ -1,5 +1,6 @@
 // The REST client: the access token kept at localStorage.access_token, its refresh
 // through the HttpOnly session cookie, and JSON calls that carry it.
+import { forgetDrafts } from './drafts.js';
 import { t } from './i18n.js';
 const TOKEN_KEY = 'access_token';
 const EXPIRES_KEY = 'access_token_expires_at';
@@ -149,5 +150,10 @@ export async function api(method, path, body) {
 
 /** Logging out also forgets the token kept for the console snippet. */
 export function wireLogout(form) {
-  if (form) form.addEventListener('submit', clearTokens);
+  if (form) {
+    form.addEventListener('submit', () => {
+      clearTokens();
+      forgetDrafts();
+    });
+  }
 }

@@ -10,6 +10,7 @@ import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
 import { MembersDialog, NewChatDialog } from './dialogs.js';
 import { avatar } from './dom.js';
+import { Drafts } from './drafts.js';
 import { MentionPicker } from './mentions.js';
 import { MessagePane } from './messages.js';
 import { Notifier } from './notify.js';
@@ -68,7 +69,7 @@ const reactions = new Reactions({
 });
 const composer = new Composer(
   { form: $('composer-form'), input: $('composer-input'), error: $('composer-error'), counter: $('composer-counter') },
-  { maxText, attachments, onSend: send,
+  { maxText, attachments, drafts: new Drafts(me.id), onSend: send,
     onTyping: () => view.id && socket.send({ type: 'typing', chat_id: view.id }) });
 const view = new Conversation(
   { panel: $('conversation'), empty: $('pane-empty'), title: $('chat-title'), subtitle: $('chat-subtitle'),
@@ -322,7 +323,7 @@ $('new-chat-button').addEventListener('click', () => newChat.open());
 $('empty-new-chat').addEventListener('click', () => newChat.open());
 $('members-button').addEventListener('click', () => members.open(view.id));
 $('chat-filter').addEventListener('input', (event) => list.filter(event.target.value));
-languageSwitch(document.querySelector('.foot-actions'), { beforeReload: () => composer.keepDrafts() });
+languageSwitch(document.querySelector('.foot-actions'), { beforeReload: () => composer.keepDraft() });
 new MessageSearch(
   { form: $('search-form'), input: $('message-search'), scope: $('search-scope'), results: $('search-results'),
     chatList: $('chat-list-wrap') },

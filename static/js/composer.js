@@ -1,22 +1,22 @@
 // The composer: Enter sends, Shift+Enter breaks the line, limits checked before sending,
-// typing notices while the user types, and a draft kept per chat.
+// typing notices while the user types, and a draft kept per chat (drafts.js) across reloads.
 import { formatNumber, t } from './i18n.js';
 
 const TYPING_EVERY = 2_500;
 const COUNTER_FROM = 0.9; // the counter shows from this share of the limit
-const DRAFTS_KEY = 'cm_drafts'; // sessionStorage: drafts handed over to the next load of this tab
+const DRAFT_SAVE_DELAY = 300; // ms after the last keystroke
 
 export class Composer {
   /**
    * els: {form, input, error, counter}; opts: {maxText (served by the page), onSend(text, files) -> bool,
-   * onTyping(), attachments (an Attachments, optional)}.
+   * onTyping(), drafts (a Drafts), attachments (an Attachments, optional)}.
    */
   constructor(els, opts) {
     Object.assign(this, els);
     this.opts = opts;
     this.maxText = opts.maxText;
-    this.drafts = new Map(JSON.parse(sessionStorage.getItem(DRAFTS_KEY) || '[]'));
-    sessionStorage.removeItem(DRAFTS_KEY);
+    this.drafts = opts.drafts;
+    this.draftTimer = null;
     this.chatId = null;
     this.lastTyping = 0;
     this.errorTimer = null;
@@ -32,22 +32,23 @@ export class Composer {
       event.preventDefault();
       this.submit();
     });
+    window.addEventListener('pagehide', () => this.keepDraft()); // a reload or a closed tab types no more
   }
 
   /** Switch chats: keep the old draft, restore the new one. */
   setChat(chatId) {
-    if (this.chatId !== null) this.drafts.set(this.chatId, this.input.value);
+    this.keepDraft();
     this.chatId = chatId;
-    this.input.value = this.drafts.get(chatId) || '';
+    this.input.value = chatId === null ? '' : this.drafts.get(chatId);
     this.showError('');
     this.resize();
     this.updateCounter();
   }
 
-  /** Keep the drafts for the next load of this tab (the language switch reloads the page). */
-  keepDrafts() {
+  /** Save the open chat's draft now rather than after the typing pause. */
+  keepDraft() {
+    clearTimeout(this.draftTimer);
     if (this.chatId !== null) this.drafts.set(this.chatId, this.input.value);
-    sessionStorage.setItem(DRAFTS_KEY, JSON.stringify([...this.drafts]));
   }
 
   focus() {
@@ -55,6 +56,8 @@ export class Composer {
   }
 
   changed() {
+    clearTimeout(this.draftTimer);
+    this.draftTimer = setTimeout(() => this.keepDraft(), DRAFT_SAVE_DELAY);
     this.resize();
     this.updateCounter();
     if (this.error.textContent && this.input.value.trim().length <= this.maxText) this.showError('');
@@ -84,7 +87,7 @@ export class Composer {
     if (this.opts.onSend(text, files)) {
       attachments?.clear();
       this.input.value = '';
-      this.drafts.delete(this.chatId);
+      this.keepDraft(); // an empty draft: removed
       this.lastTyping = 0;
       this.resize();
       this.updateCounter();

@@ -33,41 +33,6 @@ export function syncChildren(parent, nodes) {
   }
 }
 
-const URL_RE = /\bhttps?:\/\/[^\s<>"']+/gi;
-
-/** Drop punctuation that ends a sentence rather than the URL (keeps balanced parentheses). */
-function trimUrl(raw) {
-  let end = raw.length;
-  const count = (ch) => raw.slice(0, end).split(ch).length - 1;
-  while (end > 0) {
-    const last = raw[end - 1];
-    if ('.,;:!?\'"]'.includes(last) || (last === ')' && count('(') < count(')'))) end -= 1;
-    else break;
-  }
-  return raw.slice(0, end);
-}
-
-/** Text with http(s) links as <a> elements, everything else as text nodes. */
-export function linkify(text) {
-  const fragment = document.createDocumentFragment();
-  let last = 0;
-  for (const match of text.matchAll(URL_RE)) {
-    const raw = trimUrl(match[0]);
-    let url = null;
-    try {
-      url = new URL(raw);
-    } catch {
-      url = null;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) continue;
-    fragment.append(document.createTextNode(text.slice(last, match.index)));
-    fragment.append(h('a', { href: url.href, rel: 'noopener noreferrer', target: '_blank' }, raw));
-    last = match.index + raw.length;
-  }
-  fragment.append(document.createTextNode(text.slice(last)));
-  return fragment;
-}
-
 export function initials(name) {
   const words = String(name || '?').trim().split(/\s+/).filter(Boolean);
   const letters = words.length > 1 ? words[0][0] + words[words.length - 1][0] : (words[0] || '?').slice(0, 2);

@@ -1,6 +1,6 @@
 // @mentions: highlighted in message text, and offered while typing "@" in the composer
 // (arrow keys move, Enter or Tab inserts, Escape closes).
-import { h, linkify } from './dom.js';
+import { h } from './dom.js';
 import { t } from './i18n.js';
 
 // As the server reads them: "@" not after a word character or another "@".
@@ -8,8 +8,11 @@ const MENTION_RE = /(?<![\w@])@([A-Za-z0-9][A-Za-z0-9._-]{1,31})/g;
 const TYPED_RE = /(?:^|[^\w@])@([A-Za-z0-9._-]{0,32})$/;
 const MAX_OFFERED = 8;
 
-/** Message text with the @names of ``mentioned`` users ({username lowercase -> user id}) highlighted. */
-export function mentionText(text, mentioned, myId) {
+/**
+ * Words with the @names of ``mentioned`` users ({username lowercase -> user id}) highlighted;
+ * ``between`` renders the rest (plain text by default).
+ */
+export function mentionText(text, mentioned, myId, between = (words) => document.createTextNode(words)) {
   const fragment = document.createDocumentFragment();
   let last = 0;
   for (const match of text.matchAll(MENTION_RE)) {
@@ -17,12 +20,12 @@ export function mentionText(text, mentioned, myId) {
     if (!mentioned.has(name.toLowerCase())) name = name.replace(/[._-]+$/, '');
     const userId = mentioned.get(name.toLowerCase());
     if (userId === undefined) continue;
-    fragment.append(linkify(text.slice(last, match.index)));
+    fragment.append(between(text.slice(last, match.index)));
     fragment.append(h('span', { className: `mention${userId === myId ? ' mention-me' : ''}`,
       dataset: { testid: 'mention' } }, `@${name}`));
     last = match.index + 1 + name.length;
   }
-  fragment.append(linkify(text.slice(last)));
+  fragment.append(between(text.slice(last)));
   return fragment;
 }
 

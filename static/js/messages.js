@@ -1,15 +1,19 @@
 // The message pane: history with paging, day separators, own/pending/failed messages
 // (editing and deleting in place are editing.js's).
 import { api } from './api.js';
-import { avatar, dayKey, formatDay, h, linkify, syncChildren } from './dom.js';
+import { avatar, dayKey, formatDay, h, syncChildren } from './dom.js';
 import { formatDate, formatTime, t } from './i18n.js';
 import { MessageEditing } from './editing.js';
 import { filesView } from './files.js';
+import { renderMarkdown } from './markdown.js';
 import { mentionText } from './mentions.js';
 import { reactionChips } from './reactions.js';
 import { quoteNode, quoteOf } from './replies.js';
 
 const PAGE = 50;
+const UNREAD_PAGE = 200; // the most the server gives in one page: fewer round trips to the first unread
+const UNREAD_PAGES = 10; // beyond 2,000 unread the divider waits at the top of what was loaded
+const JUMP_FROM = 300; // px above the bottom: offer "Jump to newest"
 const GROUP_WITHIN = 5 * 60_000;
 
 export class MessagePane {
@@ -28,8 +32,14 @@ export class MessagePane {
       onEdit: opts.onEdit, onDelete: opts.onDelete,
     });
     this.reset();
+    this.jumpButton = h('button', {
+      type: 'button', className: 'btn btn-small jump-newest', hidden: true, dataset: { testid: 'jump-newest' },
+      onClick: () => this.scrollToNewest(),
+    }, t('history.jumpNewest'));
+    this.scroller.append(h('div', { className: 'jump-anchor' }, this.jumpButton));
     this.scroller.addEventListener('scroll', () => {
       if (this.scroller.scrollTop < 150) this.loadOlder();
+      this.updateJump();
     });
   }
 
@@ -54,21 +64,46 @@ export class MessagePane {
     return newest;
   }
 
+  /**
+   * Show ``chat`` from its first unread message (a "New messages" divider above it) or, with nothing
+   * unread, from the newest. The divider stays where it was put until another chat is opened.
+   */
   async open(chat) {
     this.chat = chat;
     this.reset();
+    this.unreadAfter = chat.unread_count > 0 ? chat.last_read_message_id : null;
+    this.unreadNode = null;
     this.list.replaceChildren();
     await this.load(null);
+  }
+
+  /** The first unread message is loaded (or there is none, or no older page to look in). */
+  firstUnreadLoaded() {
+    return this.unreadAfter === null || !this.hasMore || [...this.byId.keys()].some((id) => id <= this.unreadAfter);
   }
 
   close() {
     this.chat = null;
     this.reset();
     this.list.replaceChildren();
+    this.updateJump();
   }
 
-  /** The newest page (beforeId null) or the page before ``beforeId``. */
-  async load(beforeId) {
+  scrollToNewest() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.updateJump();
+  }
+
+  updateJump() {
+    const sc = this.scroller;
+    this.jumpButton.hidden = !this.chat || sc.scrollHeight - sc.scrollTop - sc.clientHeight < JUMP_FROM;
+  }
+
+  /**
+   * The newest page (beforeId null) or the page before ``beforeId``. Opening a chat with unread
+   * messages loads bigger pages back to the first unread one, then shows it at the top.
+   */
+  async load(beforeId, opening = !beforeId) {
     const generation = this.generation;
     const chatId = this.chatId;
     this.loading = true;
@@ -76,7 +111,8 @@ export class MessagePane {
     let page;
     try {
       const query = beforeId ? `&before_id=${beforeId}` : '';
-      page = await api('GET', `/api/chats/${chatId}/messages?limit=${PAGE}${query}`);
+      const limit = opening && this.unreadAfter !== null ? UNREAD_PAGE : PAGE;
+      page = await api('GET', `/api/chats/${chatId}/messages?limit=${limit}${query}`);
     } catch (error) {
       if (generation !== this.generation) return;
       this.loading = false;
@@ -90,8 +126,15 @@ export class MessagePane {
     this.nextBeforeId = page.next_before_id;
     for (const message of page.messages) this.byId.set(message.id, message);
     this.setStatus(this.hasMore ? '' : this.beginning());
-    this.render({ keepBottomDistance: Boolean(beforeId), toBottom: !beforeId });
-    if (!beforeId) this.opts.onLoaded(this.newestId());
+    if (opening && !this.firstUnreadLoaded() && (this.pagesOpening = (this.pagesOpening || 0) + 1) < UNREAD_PAGES) {
+      await this.load(this.nextBeforeId, true);
+      return;
+    }
+    this.pagesOpening = 0;
+    this.render({ keepBottomDistance: Boolean(beforeId) && !opening, toBottom: opening && !this.unreadNode });
+    if (opening && this.unreadNode) this.unreadNode.scrollIntoView({ block: 'start' });
+    this.updateJump();
+    if (opening) this.opts.onLoaded(this.newestId());
     if (this.hasMore && this.scroller.scrollHeight <= this.scroller.clientHeight) this.loadOlder();
   }
 
@@ -218,12 +261,15 @@ export class MessagePane {
     const nodes = [];
     const keys = new Set();
     let previous = null;
+    const firstUnread = this.unreadAfter === null ? null
+      : stored.find((m) => m.id > this.unreadAfter && m.sender_id !== this.opts.me.id);
     for (const message of [...stored, ...pending]) {
       const when = new Date(message.created_at);
       const day = dayKey(when);
       const newDay = !previous || dayKey(new Date(previous.created_at)) !== day;
       if (newDay) nodes.push(this.separator(day, when));
-      const grouped = !newDay && previous.sender_id === message.sender_id
+      if (message === firstUnread) nodes.push(this.unreadDivider());
+      const grouped = !newDay && message !== firstUnread && previous.sender_id === message.sender_id
         && when - new Date(previous.created_at) < GROUP_WITHIN;
       const key = this.key(message);
       keys.add(key);
@@ -234,6 +280,14 @@ export class MessagePane {
     syncChildren(this.list, nodes);
     if (keepBottomDistance) sc.scrollTop = sc.scrollHeight - fromBottom;
     else if (toBottom || nearBottom) sc.scrollTop = sc.scrollHeight;
+  }
+
+  /** "New messages" above the first message that was unread when the chat was opened. */
+  unreadDivider() {
+    this.unreadNode = this.unreadNode || h('li', {
+      className: 'unread-divider', role: 'separator', dataset: { testid: 'unread-divider' },
+    }, h('span', {}, t('history.newMessages')));
+    return this.unreadNode;
   }
 
   separator(day, when) {
@@ -275,8 +329,9 @@ export class MessagePane {
       body = this.editing.editorBox(editor);
     } else {
       body = h('div', { className: 'text' });
-      body.append(message.mentions && message.mentions.length
-        ? mentionText(message.text, this.memberNames(), this.opts.me.id) : linkify(message.text));
+      const mentioned = message.mentions && message.mentions.length ? this.memberNames() : null;
+      body.append(renderMarkdown(message.text, mentioned
+        ? (words) => mentionText(words, mentioned, this.opts.me.id) : undefined));
     }
     const canChange = own && state === 'sent' && !editor;
     const chips = reactionChips(message.reactions, {
