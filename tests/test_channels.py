@@ -172,6 +172,7 @@ def test_an_archived_group_is_read_only_until_reopened(server):
                               ("DELETE", f"/api/messages/{sent['id']}", None),
                               ("PUT", f"/api/messages/{sent['id']}/reactions/🎉", None),
                               ("DELETE", f"/api/messages/{sent['id']}/reactions/👍", user2),
+                              ("PUT", f"/api/messages/{sent['id']}/pin", None),
                               ("POST", f"{path}/members", {"user_ids": [1]})]:
         token = user2 if body == user2 else user1
         assert_error(server.request(method, url, token, None if body == user2 else body), 409, "chat_archived")

@@ -39,6 +39,12 @@ def test_version_1_schema_upgrades_with_data_kept(database_url, tmp_path):
         assert [c["title"] for c in chats] == ["Archive"]  # no demo data poured into an existing database
         assert chats[0]["last_message"]["text"] == "from the old days"
         assert chats[0]["unread_count"] == 0
+        # 0016: an existing group stays private and open, so upgrading shows nobody anything new
+        assert (chats[0]["visibility"], chats[0]["topic"], chats[0]["archived"], chats[0]["default"]) == \
+            ("private", "", False, False)
+        assert server.request("GET", "/api/channels", token).json() == {"channels": []}
+        me = server.request("GET", "/api/me", token).json()
+        assert (me["status_text"], me["status_emoji"], me["avatar_url"]) == ("", "", None)
     finally:
         server.stop()
 
