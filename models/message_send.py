@@ -23,9 +23,11 @@ def store_messages(requests):
     ``requests`` is a list of dicts with sender_id, chat_id, text (already
     cleaned), client_msg_id and optionally reply_to (a message of the same
     chat) and file_ids.  Returns one result per request, in order:
-    ``{"message": {...}, "created": bool, "member_ids": [...]}`` or
-    ``{"error": AppError}``.  A retried client_msg_id returns the stored
-    message with ``created`` false.  Ids are assigned in request order.
+    ``{"message": {...}, "created": True, "member_ids": [...], "previous_id": id}``
+    (``previous_id``: the chat's message just before this one, None for a
+    chat's first), ``{"message": {...}, "created": False}`` for a retried
+    client_msg_id (the stored message), or ``{"error": AppError}``.  Ids are
+    assigned in request order.
 
     This is the hot path: a batch without replies, mentions or files costs
     six statements whatever its size (chats with their members and the
@@ -39,7 +41,7 @@ def store_messages(requests):
     # Taken before any id is drawn: settled_message_id() relies on it.
     for chat_id in chat_ids:
         lock_chat(chat_id)
-    members, senders = _chats_and_senders(chat_ids, {r["sender_id"] for r in requests})
+    members, senders, newest = _chats_and_senders(chat_ids, {r["sender_id"] for r in requests})
     member_sets = {chat_id: set(ids) for chat_id, ids in members.items()}
     already = _sent_before({(r["sender_id"], r["client_msg_id"]) for r in requests if r.get("client_msg_id")})
     targets = _reply_targets({r["reply_to"] for r in requests if r.get("reply_to")})
@@ -73,28 +75,36 @@ def store_messages(requests):
             results.append({"message": message, "created": True, "member_ids": members[chat_id]})
     if new:
         _insert(new, now)
+        for result in results:
+            if result.get("created"):
+                chat_id = result["message"]["chat_id"]
+                result["previous_id"], newest[chat_id] = newest[chat_id], result["message"]["id"]
         _complete([message for message, _ in new], [r for _, r in new])
         _touch(new, now)
     return results
 
 
 def _chats_and_senders(chat_ids, sender_ids):
-    """({chat id: member ids} for the chats that exist, {sender id: (username, display name)}) in one query."""
+    """({chat id: member ids} for the chats that exist, {sender id: (username, display name)}, {chat id:
+    its newest message id or None}) in one query.  Read under the chats' locks, the newest id is the
+    last one committed: the backplane orders this process's delivery after it."""
     chats, chat_params = in_params(chat_ids)
     users, user_params = in_params(sender_ids)
     rows = db.execute_sql(
-        "SELECT c.id, m.user_id, u.username, u.display_name FROM chats c"
+        "WITH c AS MATERIALIZED (SELECT id, (SELECT max(id) FROM messages WHERE chat_id = chats.id) AS newest"
+        f" FROM chats WHERE id IN ({chats}))"
+        " SELECT c.id, c.newest, m.user_id, u.username, u.display_name FROM c"
         " LEFT JOIN memberships m ON m.chat_id = c.id"
-        f" LEFT JOIN users u ON u.id = m.user_id AND u.id IN ({users})"
-        f" WHERE c.id IN ({chats})", user_params + chat_params).fetchall()
-    members, senders = {}, {}
-    for chat_id, user_id, username, display_name in rows:
+        f" LEFT JOIN users u ON u.id = m.user_id AND u.id IN ({users})", chat_params + user_params).fetchall()
+    members, senders, newest = {}, {}, {}
+    for chat_id, newest_id, user_id, username, display_name in rows:
         ids = members.setdefault(chat_id, [])
+        newest[chat_id] = newest_id
         if user_id is not None:
             ids.append(user_id)
         if username is not None:
             senders[user_id] = (username, display_name)
-    return members, senders
+    return members, senders, newest
 
 
 def _sent_before(keys):

@@ -34,8 +34,9 @@ class LocalBus:
         """A token for one message batch (see ``PostgresBus.settled``); in-process nothing waits on it."""
         return 0
 
-    async def deliver_in_order(self, token, deliver):
-        """Run ``deliver`` (publishing a stored batch) in commit order: in-process, that is now."""
+    async def deliver_in_order(self, token, deliver, chats):
+        """Run ``deliver`` (publishing a stored batch) in commit order: in-process, that is now.
+        ``chats`` says what came before the batch (see ``PostgresBus.deliver_in_order``)."""
         deliver()
 
     def publish(self, event, local_only=False, **audience):

@@ -28,6 +28,18 @@ NOT_STORED = N_("message not stored")
 UNCONFIRMED = N_("Message not confirmed: send it again with the same client_msg_id (it is never stored twice)")
 
 
+def chats_before_and_after(results):
+    """{chat id: (id of the chat's message before the batch or None, the batch's newest id in it)} for the
+    chats the batch added messages to."""
+    chats = {}
+    for result in results:
+        if result.get("created"):
+            message = result["message"]
+            before = chats[message["chat_id"]][0] if message["chat_id"] in chats else result["previous_id"]
+            chats[message["chat_id"]] = (before, message["id"])
+    return chats
+
+
 class MessageWriter:
     def __init__(self, bus, limiter, max_batch=256):
         self.bus = bus
@@ -116,8 +128,9 @@ class MessageWriter:
                                      request["sender_id"], request["chat_id"])
                 if not future.done():
                     future.set_result(result)
-        if any(result.get("created") for result in results):
-            await self.bus.deliver_in_order(token, deliver)
+        chats = chats_before_and_after(results)
+        if chats:
+            await self.bus.deliver_in_order(token, deliver, chats)
         else:
             deliver()
 
