@@ -73,15 +73,15 @@ class PostgresBus(LocalBus):
 
     # --- sending -------------------------------------------------------------------
 
-    def announce_in_transaction(self, pairs, token):
-        """NOTIFY ``(event, user_ids)`` pairs and then the batch marker ``token`` from inside the
-        caller's transaction (a database thread).
+    def announcement(self, pairs, token):
+        """The statement that NOTIFYs ``(event, user_ids)`` pairs and then the batch marker ``token``, for
+        the caller's transaction (a database thread) to run.
 
         PostgreSQL delivers notifications when that transaction commits, so the
         other processes see new messages in commit order, which per chat is id order.
         """
         payloads = [self._encode(make_envelope(event, user_ids)) for event, user_ids in pairs]
-        bus_spill.notify_all(CHANNEL, [*payloads, self._encode({"settled": token})])
+        return bus_spill.notify_statement(CHANNEL, [*payloads, self._encode({"settled": token})])
 
     def next_batch_token(self):
         self._batch_token += 1
