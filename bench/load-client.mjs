@@ -3,7 +3,8 @@
 // or bench/relay.py, prints the result as one JSON line on stdout, and exits.
 //   w1: A sends one message at a time; latency = send -> new_message at B (and the ack at A).
 //   w2: all members of one chat connected, `senders` of them sending, at most `inflight` unacked each,
-//       for `seconds`; deliveries/s, latency, lost (acked but never delivered to an open member).
+//       for `seconds`; deliveries/s, latency, send -> ack, lost (acked but never delivered to an open member).
+//       Prints {"phase": "sending"} and {"phase": "draining"} when the timed part starts and ends.
 //   w3: `count` idle connections; prints {"ready": n} once all are open, holds them `holdSeconds`.
 //   w5: `senders` sockets pipeline `perSender` messages each (at most `inflight` unacked); acked/s.
 // Plan: {mode, wsUrl | wsUrls (one per token), tokens, chatId, ...the mode's numbers}.
@@ -29,6 +30,11 @@ function percentile(p) {
   return null;
 }
 const latency = () => ({ p50: percentile(50), p99: percentile(99) });
+const middle = (times) => { // p50 and p99 of a list of ms
+  const sorted = [...times].sort((x, y) => x - y);
+  const at = (p) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 100) / 100;
+  return { p50: at(50), p99: at(99) };
+};
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 const urlFor = (i) => (plan.wsUrls ? plan.wsUrls[i % plan.wsUrls.length] : plan.wsUrl);
 let errors = 0;
@@ -69,21 +75,21 @@ async function w1() {
     if (n >= plan.warmup) { record(arrivedAt.get(key) - started); ackHist.push(performance.now() - started); }
     arrivedAt.delete(key);
   }
-  ackHist.sort((x, y) => x - y);
-  const pick = (p) => Math.round(ackHist[Math.min(ackHist.length - 1, Math.floor((p / 100) * ackHist.length))] * 100) / 100;
-  return { messages: plan.count, delivery_ms: latency(), both_done_ms: { p50: pick(50), p99: pick(99) }, errors };
+  return { messages: plan.count, delivery_ms: latency(), both_done_ms: middle(ackHist), errors };
 }
 
 async function fanout(senders, inflight, onAck, stopWhen) {
   // Members connect; the first `senders` send with at most `inflight` unacked each until stopWhen().
   const sentAt = new Map();
   const acked = new Map(); // message id -> sender index
+  const ackTimes = []; // send -> message_ack, ms
+  const run = Date.now(); // client_msg_ids of an earlier run on the same chat would be answered as retries
   const members = [];
   let deliveries = 0;
   let sent = 0;
   const pump = (m) => {
     while (m.open < inflight && !stopWhen(m)) {
-      const key = `m${m.index}-${m.sent}`;
+      const key = `m${run}-${m.index}-${m.sent}`;
       sentAt.set(key, performance.now());
       send(m.ws, key, m.sent);
       m.sent += 1; m.open += 1; sent += 1;
@@ -99,6 +105,8 @@ async function fanout(senders, inflight, onAck, stopWhen) {
         if (at !== undefined) record(performance.now() - at);
       } else if (f.type === 'message_ack') {
         acked.set(f.message.id, i);
+        const at = sentAt.get(f.message.client_msg_id);
+        if (at !== undefined) ackTimes.push(performance.now() - at);
         member.open -= 1; member.acks += 1;
         onAck();
         if (i < senders) pump(member);
@@ -109,14 +117,16 @@ async function fanout(senders, inflight, onAck, stopWhen) {
   await sleep(500); // presence frames of everyone connecting pass
   const started = performance.now();
   for (const m of members.slice(0, senders)) pump(m);
-  return { members, started, stats: () => ({ sent, acked, deliveries }) };
+  return { members, started, stats: () => ({ sent, acked, deliveries, ackTimes }) };
 }
 
 async function w2() {
   let stop = false;
   const run = await fanout(plan.senders, plan.inflight, () => {}, () => stop);
+  process.stdout.write(`${JSON.stringify({ phase: 'sending' })}\n`);
   await sleep(plan.seconds * 1000);
   stop = true;
+  process.stdout.write(`${JSON.stringify({ phase: 'draining' })}\n`);
   const seconds = (performance.now() - run.started) / 1000;
   const { deliveries } = run.stats();
   const drainEnd = performance.now() + 20000;
@@ -129,7 +139,7 @@ async function w2() {
   }
   return { members: run.members.length, senders: plan.senders, inflight: plan.inflight, seconds: Math.round(seconds),
     sent: run.stats().sent, acked: run.stats().acked.size, deliveries_per_second: Math.round(deliveries / seconds),
-    delivery_ms: latency(), lost, errors };
+    delivery_ms: latency(), ack_ms: middle(run.stats().ackTimes), lost, errors };
 }
 
 async function w5() {

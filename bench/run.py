@@ -8,7 +8,8 @@ For the relay (``bench/relay.py``), the server on SQLite and the server on Postg
 * W2: a 50-member group, 5 senders with at most 10 unacked each: deliveries/s, p99, lost;
 * W5: ingest, 8 senders pipelining (at most 50 unacked each): acked messages/s;
 
-then, on PostgreSQL, W1 with A and B on two server processes sharing the database, and the chat
+then, on PostgreSQL, W1 with A and B on two server processes sharing the database and W2 with the
+members alternating between the two (the first process takes senders 1, 3, 5), and the chat
 list (``bench/chatlist.py``).  Users, chats and sessions are written straight into the database
 before the server starts (no password hashing), so setting up costs seconds.  Prints one JSON
 document.  Stops by itself; ``--quick`` takes under three minutes on two cores.
@@ -38,6 +39,7 @@ SECRET = "bench-secret-" + "x" * 40
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://messenger:messenger@127.0.0.1:5432/postgres")
 QUICK = {"w1": 300, "w2_seconds": 5, "w3": 2000, "w5_per_sender": 500, "chatlist_messages": 200_000,
          "chatlist_requests": 50}
+W2_PLAN = {"mode": "w2", "senders": 5, "inflight": 10, "trackLoss": True}
 FULL = {"w1": 2000, "w2_seconds": 30, "w3": 10_000, "w5_per_sender": 2500, "chatlist_messages": 1_000_000,
         "chatlist_requests": 200}
 
@@ -50,6 +52,27 @@ def raise_open_files():
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def cpu_seconds(pids):
+    """User plus system CPU time the processes ``pids`` have used so far."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def busy_client(plan, pids):
+    """``client(plan)``; for W2 also the CPU the processes ``pids`` used while it sent (in cores)."""
+    marks = {}
+    result = client(plan, on_line=lambda line: "phase" in line and marks.setdefault(
+        line["phase"], (cpu_seconds(pids), time.monotonic())))
+    if "sending" in marks and "draining" in marks:
+        (cpu0, t0), (cpu1, t1) = marks["sending"], marks["draining"]
+        result["server_cores_busy"] = round((cpu1 - cpu0) / (t1 - t0), 2)
+    return result
 
 
 def start(argv):
@@ -95,8 +118,8 @@ def seed(url):
         close_db()
 
 
-def client(plan, timeout=600, on_ready=None):
-    """Run the Node load client with ``plan``; its result.  ``on_ready(line)`` for W3's ready line."""
+def client(plan, timeout=600, on_line=None):
+    """Run the Node load client with ``plan``; its result.  ``on_line(line)`` for each line before it."""
     proc = subprocess.Popen(["node", os.path.join(BENCH, "load-client.mjs")], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=raise_open_files)
     proc.stdin.write(json.dumps(plan))
@@ -105,8 +128,8 @@ def client(plan, timeout=600, on_ready=None):
     lines = []
     for line in proc.stdout:
         lines.append(json.loads(line))
-        if "ready" in lines[-1] and on_ready:
-            on_ready(lines[-1])
+        if on_line:
+            on_line(lines[-1])
         if time.monotonic() > deadline:
             break
     try:
@@ -126,19 +149,19 @@ def workloads(proc, ws_url, chats, sizes, only=("w3", "w1", "w2", "w5")):
         before, held = rss_kib(proc.pid), {}
         result["w3"] = client({"mode": "w3", "wsUrl": ws_url, "tokens": chats["w2"][1], "count": sizes["w3"],
                                "parallel": 50, "holdSeconds": 3},
-                              on_ready=lambda line: held.update(line, rss=rss_kib(proc.pid)))
+                              on_line=lambda line: "ready" in line and held.update(line, rss=rss_kib(proc.pid)))
         result["w3"].update(connect_seconds=held.get("connect_seconds"), rss_before_mib=round(before / 1024, 1),
                             rss_held_mib=round(held["rss"] / 1024, 1),
                             kib_per_connection=round((held["rss"] - before) / sizes["w3"], 1))
         time.sleep(2)  # the closes are processed
     plans = {"w1": {"mode": "w1", "warmup": 50, "count": sizes["w1"]},
-             "w2": {"mode": "w2", "senders": 5, "inflight": 10, "seconds": sizes["w2_seconds"], "trackLoss": True},
+             "w2": {**W2_PLAN, "seconds": sizes["w2_seconds"]},
              "w5": {"mode": "w5", "senders": 8, "inflight": 50, "perSender": sizes["w5_per_sender"],
                     "timeoutSeconds": 120}}
     for name, plan in plans.items():
         if name in only:
             chat_id, tokens = chats[name]
-            result[name] = client({**plan, "wsUrl": ws_url, "tokens": tokens, "chatId": chat_id})
+            result[name] = busy_client({**plan, "wsUrl": ws_url, "tokens": tokens, "chatId": chat_id}, [proc.pid])
     result["server_rss_mib_after"] = round(rss_kib(proc.pid) / 1024, 1)
     return result
 
@@ -174,16 +197,29 @@ def run_server(database_url, data_dir, sizes, only, cross_process=False):
     proc, ws_url = start(server_argv(data_dir, database_url))
     try:
         result = workloads(proc, ws_url, chats, sizes, only)
-        if cross_process and "w1" in only:  # a second process on the same database: A on one, B on the other
+        if cross_process and {"w1", "w2"} & set(only):  # a second process on the same database
             other, other_url = start(server_argv(data_dir + "-2", database_url))
             try:
-                chat_id, tokens = chats["w1"]
-                result["w1_cross_process"] = client({"mode": "w1", "wsUrls": [ws_url, other_url], "tokens": tokens,
-                                                     "chatId": chat_id, "warmup": 50, "count": sizes["w1"]})
+                result.update(cross_process_workloads([ws_url, other_url], [proc.pid, other.pid], chats, sizes,
+                                                      only))
             finally:
                 stop(other)
     finally:
         stop(proc)
+    return result
+
+
+def cross_process_workloads(ws_urls, pids, chats, sizes, only):
+    """W1 with A on one process and B on the other; W2 with the members alternating between them."""
+    result = {}
+    if "w1" in only:
+        chat_id, tokens = chats["w1"]
+        result["w1_cross_process"] = client({"mode": "w1", "wsUrls": ws_urls, "tokens": tokens,
+                                             "chatId": chat_id, "warmup": 50, "count": sizes["w1"]})
+    if "w2" in only:
+        chat_id, tokens = chats["w2"]
+        result["w2_cross_process"] = busy_client({**W2_PLAN, "seconds": sizes["w2_seconds"], "wsUrls": ws_urls,
+                                                  "tokens": tokens, "chatId": chat_id}, pids)
     return result
 
 

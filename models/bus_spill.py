@@ -20,7 +20,14 @@ class BusSpill(BaseModel):
 
 def notify_all(channel, payloads):
     """Send the payloads on ``channel``, in order, in one statement (one round trip however many; a
-    batch of 256 messages took 257 of them); large ones go by reference."""
+    batch of 256 messages took 257 of them)."""
+    if payloads:
+        db.execute_sql(*notify_statement(channel, payloads))
+
+
+def notify_statement(channel, payloads):
+    """The ``(sql, params)`` that sends the payloads on ``channel`` in order; large ones are spilled now
+    and go by reference."""
     sent = []
     for payload in payloads:
         if len(payload.encode()) > NOTIFY_LIMIT:
@@ -29,9 +36,8 @@ def notify_all(channel, payloads):
                 prune_spilled()
             payload = f"ref:{spill.id}"
         sent.append(payload)
-    if sent:
-        db.execute_sql("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n",
-                       (channel, sent))
+    return ("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n",
+            (channel, sent))
 
 
 def read_spilled(spill_id):

@@ -114,8 +114,25 @@ LOCK_UPLOADS = 72_004  # one user's uploads: the unattached-bytes quota holds un
 
 def lock_until_commit(space, key):
     """Wait for and hold the advisory lock ``(space, key)`` until the transaction ends (PostgreSQL only)."""
-    if not is_sqlite():
-        db.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (space, key))
+    for sql, params in lock_statements(space, [key]):
+        db.execute_sql(sql, params)
+
+
+def lock_statements(space, keys):
+    """The statements that take the advisory locks ``(space, key)`` for ``keys`` until the transaction ends,
+    to be run with the statement after them (:func:`execute_together`); none on SQLite."""
+    return [] if is_sqlite() else [("SELECT pg_advisory_xact_lock(%s, %s)", (space, key)) for key in keys]
+
+
+def execute_together(statements):
+    """Run ``(sql, params)`` statements in order and return the cursor of the last one.  On PostgreSQL they
+    travel as one string, so they cost one round trip (the answer is the last statement's); SQLite, which
+    has no network to save and takes one statement at a time, runs them one by one."""
+    if is_sqlite():
+        for sql, params in statements:
+            cursor = db.execute_sql(sql, params)
+        return cursor
+    return db.execute_sql("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
 
 
 def describe_url(url):

@@ -9,37 +9,42 @@ import collections
 
 from models import files, mentions
 from models.clock import utcnow
-from models.db import db, in_params
+from models.db import LOCK_CHAT, db, execute_together, in_params, lock_statements
 from models.errors import AppError, forbidden, invalid, not_found
 from models.i18n import N_
 from models.memberships import Chat, archived_error, not_member_message
-from models.messages import (NO_ROW, Message, lock_chat, message_dict, message_dicts, quotes, rows_by_id,
-                             with_files)
+from models.messages import NO_ROW, Message, message_dict, message_dicts, quotes, rows_by_id, with_files
 
 
-def store_messages(requests):
+def store_messages(requests, then=None):
     """Store a batch of sends in one transaction.
 
     ``requests`` is a list of dicts with sender_id, chat_id, text (already
     cleaned), client_msg_id and optionally reply_to (a message of the same
     chat) and file_ids.  Returns one result per request, in order:
-    ``{"message": {...}, "created": bool, "member_ids": [...]}`` or
-    ``{"error": AppError}``.  A retried client_msg_id returns the stored
-    message with ``created`` false.  Ids are assigned in request order.
+    ``{"message": {...}, "created": True, "member_ids": [...], "previous_id": id}``
+    (``previous_id``: the chat's message just before this one, None for a
+    chat's first), ``{"message": {...}, "created": False}`` for a retried
+    client_msg_id (the stored message), or ``{"error": AppError}``.  Ids are
+    assigned in request order.  ``then(created results)``: more statements for
+    the transaction (the backplane's NOTIFY), sent with the batch's last ones.
 
     This is the hot path: a batch without replies, mentions or files costs
     six statements whatever its size (chats with their members and the
     senders' names, dedupe, one INSERT, the chats' activity, the members'
     unread counts, the senders' read pointers), written as plain SQL since
-    building them with peewee cost more than running them.
+    building them with peewee cost more than running them.  On PostgreSQL
+    they take four round trips: the chats' locks travel with the first
+    statement, and the last three with ``then``'s, because the locks are
+    held until the commit and another process writing to the chat waits
+    for each round trip made under them.
     """
     chat_ids = sorted({r["chat_id"] for r in requests})
     # Several processes may write to one chat: serialise per chat so that
     # commit order equals id order, which keeps every receiver in id order.
     # Taken before any id is drawn: settled_message_id() relies on it.
-    for chat_id in chat_ids:
-        lock_chat(chat_id)
-    members, senders, archived = _chats_and_senders(chat_ids, {r["sender_id"] for r in requests})
+    members, senders, newest, archived = _chats_and_senders(chat_ids, {r["sender_id"] for r in requests},
+                                                            lock_statements(LOCK_CHAT, chat_ids))
     member_sets = {chat_id: set(ids) for chat_id, ids in members.items()}
     already = _sent_before({(r["sender_id"], r["client_msg_id"]) for r in requests if r.get("client_msg_id")})
     targets = _reply_targets({r["reply_to"] for r in requests if r.get("reply_to")})
@@ -75,31 +80,39 @@ def store_messages(requests):
             results.append({"message": message, "created": True, "member_ids": members[chat_id]})
     if new:
         _insert(new, now)
+        for result in results:
+            if result.get("created"):
+                chat_id = result["message"]["chat_id"]
+                result["previous_id"], newest[chat_id] = newest[chat_id], result["message"]["id"]
         _complete([message for message, _ in new], [r for _, r in new])
-        _touch(new, now)
+        execute_together(_touch(new, now) + (then([r for r in results if r.get("created")]) if then else []))
     return results
 
 
-def _chats_and_senders(chat_ids, sender_ids):
-    """({chat id: member ids} for the chats that exist, {sender id: (username, display name)}, {archived chat
-    ids}) in one query."""
+def _chats_and_senders(chat_ids, sender_ids, locks):
+    """({chat id: member ids} for the chats that exist, {sender id: (username, display name)}, {chat id:
+    its newest message id or None}, {archived chat ids}) in one query, sent with the ``locks`` statements
+    that take the chats' locks.  Read under those locks, the newest id is the last one committed: the
+    backplane orders this process's delivery after it."""
     chats, chat_params = in_params(chat_ids)
     users, user_params = in_params(sender_ids)
-    rows = db.execute_sql(
-        "SELECT c.id, c.archived, m.user_id, u.username, u.display_name FROM chats c"
-        " LEFT JOIN memberships m ON m.chat_id = c.id"
-        f" LEFT JOIN users u ON u.id = m.user_id AND u.id IN ({users})"
-        f" WHERE c.id IN ({chats})", user_params + chat_params).fetchall()
-    members, senders, archived = {}, {}, set()
-    for chat_id, is_archived, user_id, username, display_name in rows:
+    sql = ("WITH c AS MATERIALIZED (SELECT id, archived, (SELECT id FROM messages WHERE chat_id = chats.id"
+           f" ORDER BY id DESC LIMIT 1) AS newest FROM chats WHERE id IN ({chats}))"  # once per chat, not per member row
+           " SELECT c.id, c.archived, c.newest, m.user_id, u.username, u.display_name FROM c"
+           " LEFT JOIN memberships m ON m.chat_id = c.id"
+           f" LEFT JOIN users u ON u.id = m.user_id AND u.id IN ({users})")
+    rows = execute_together([*locks, (sql, chat_params + user_params)]).fetchall()
+    members, senders, newest, archived = {}, {}, {}, set()
+    for chat_id, is_archived, newest_id, user_id, username, display_name in rows:
         if is_archived:
             archived.add(chat_id)
         ids = members.setdefault(chat_id, [])
+        newest[chat_id] = newest_id
         if user_id is not None:
             ids.append(user_id)
         if username is not None:
             senders[user_id] = (username, display_name)
-    return members, senders, archived
+    return members, senders, newest, archived
 
 
 def _sent_before(keys):
@@ -154,8 +167,8 @@ def _complete(messages, requests):
 
 
 def _touch(new, now):
-    """The chats' last activity, the members' unread counts, and each sender's read pointer up to their
-    own newest message: three statements (four when a message mentions someone).
+    """The statements that set the chats' last activity, the members' unread counts, and each sender's
+    read pointer up to their own newest message: three (four when a message mentions someone).
 
     Counts change by row arithmetic (``unread_count + n``), so a read or delete racing the batch on
     another connection loses nothing.  Every member gains the batch's messages in the chat; then each
@@ -163,15 +176,16 @@ def _touch(new, now):
     it from others).  Ids in a chat only grow under its lock, so every sender's pointer moves."""
     p = db.param
     chats, chat_params = in_params({m["chat_id"] for m, _ in new})
-    db.execute_sql(f"UPDATE chats SET last_activity_at = {p} WHERE id IN ({chats})",
-                   [Chat.last_activity_at.db_value(now)] + chat_params)
+    statements = [(f"UPDATE chats SET last_activity_at = {p} WHERE id IN ({chats})",
+                   [Chat.last_activity_at.db_value(now)] + chat_params)]
     added = collections.Counter(message["chat_id"] for message, _ in new)
-    _update_memberships("unread_count = unread_count + v.column2", ["chat_id"], [[*pair] for pair in added.items()])
+    statements.append(_update_memberships("unread_count = unread_count + v.column2", ["chat_id"],
+                                          [[*pair] for pair in added.items()]))
     mentioned = collections.Counter((message["chat_id"], user_id) for message, _ in new
                                     for user_id in message["mentions"] if user_id != message["sender_id"])
     if mentioned:
-        _update_memberships("unread_mentions = unread_mentions + v.column3", ["chat_id", "user_id"],
-                            [[*key, n] for key, n in mentioned.items()])
+        statements.append(_update_memberships("unread_mentions = unread_mentions + v.column3", ["chat_id", "user_id"],
+                                              [[*key, n] for key, n in mentioned.items()]))
     newest = {}
     for message, _ in new:
         newest[(message["chat_id"], message["sender_id"])] = message["id"]
@@ -180,17 +194,20 @@ def _touch(new, now):
         after = [m for m, _ in new if m["chat_id"] == chat_id and m["id"] > last]
         senders.append([chat_id, sender_id, last, len(after), sum(sender_id in m["mentions"] for m in after)])
     # Sending means you have read the chat up to your own message (never moving a pointer back).
-    _update_memberships("last_read_message_id = v.column3, unread_count = v.column4, unread_mentions = v.column5",
-                        ["chat_id", "user_id"], senders, " AND memberships.last_read_message_id < v.column3")
+    statements.append(_update_memberships(
+        "last_read_message_id = v.column3, unread_count = v.column4, unread_mentions = v.column5",
+        ["chat_id", "user_id"], senders, " AND memberships.last_read_message_id < v.column3"))
+    return statements
 
 
 def _update_memberships(assignments, keys, rows, condition=""):
-    """``UPDATE memberships SET assignments`` joined to ``rows`` (a VALUES list ``v`` whose first columns
-    are the ``keys``)."""
+    """The ``(sql, params)`` of ``UPDATE memberships SET assignments`` joined to ``rows`` (a VALUES list
+    ``v`` whose first columns are the ``keys``)."""
     values = "(" + ", ".join([db.param] * len(rows[0])) + ")"
     join = " AND ".join(f"memberships.{key} = v.column{n}" for n, key in enumerate(keys, 1))
-    db.execute_sql(f"UPDATE memberships SET {assignments} FROM (VALUES {', '.join([values] * len(rows))}) AS v"
-                   f" WHERE {join}{condition}", [value for row in rows for value in row])
+    sql = (f"UPDATE memberships SET {assignments} FROM (VALUES {', '.join([values] * len(rows))}) AS v"
+           f" WHERE {join}{condition}")
+    return sql, [value for row in rows for value in row]
 
 
 def _reply_targets(message_ids):

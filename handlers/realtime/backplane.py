@@ -9,12 +9,19 @@ Envelopes too large for NOTIFY travel by reference through ``bus_spill``.
 
 New messages are NOTIFYed inside the transaction that stores them, followed
 by a small marker naming the writer's batch.  PostgreSQL delivers
-notifications in commit order, so when this process's listener reads its own
-marker it has already handed every earlier commit of the other processes to
-the hub, and it delivers the writer's batch right there, before reading on
-(``deliver_in_order``).
-Delivering at once after the commit let a receiver here see id 280 before
-another process's 259.
+notifications in commit order, and a chat's commit order is its id order
+(writers hold the chat's lock).  The writer's own batch goes to this
+process's sockets as soon as it is back from the database when this process
+has already handed the hub each chat's message before the batch (the store
+reads that id under the chat's lock): nothing of those chats can still be on
+its way here (``deliver_in_order``).  Otherwise (the first batch to a chat
+since this process started, or another process's message before it not read
+yet) it waits until the listener has handed over that message or read the
+batch's marker, whichever comes first.  The listener, reading the marker of a
+batch the writer has not handed over yet, waits for it before reading on, so
+a later commit of another process never overtakes it.  Delivering at once
+after the commit, without either check, let a receiver here see id 280
+before another process's 259.
 """
 import asyncio
 import logging
@@ -57,53 +64,78 @@ class PostgresBus(LocalBus):
         self._presence_timer = None
         self._batch_token = 0
         self._settled_token = 0  # highest batch marker of ours the listener has read
-        self._settle_waiters = []  # (token, future, deliver)
-        self._arrivals = {}  # marker token -> future the listener awaits until its batch's waiter is there
+        self._delivered_token = 0  # highest batch of ours handed to the hub
+        self._heard = {}  # chat id -> highest id of the chat's messages handed to the hub here
+        self._settle_waiters = []  # (token, future, deliver, chats), in token order
+        self._arrivals = {}  # marker token -> future the listener awaits until its batch is handed over
         self.sent = self.received = 0
+        self.batches_at_once = self.batches_waited = 0
 
     # --- sending -------------------------------------------------------------------
 
-    def announce_in_transaction(self, pairs, token):
-        """NOTIFY ``(event, user_ids)`` pairs and then the batch marker ``token`` from inside the
-        caller's transaction (a database thread).
+    def announcement(self, pairs, token):
+        """The statement that NOTIFYs ``(event, user_ids)`` pairs and then the batch marker ``token``, for
+        the caller's transaction (a database thread) to run.
 
         PostgreSQL delivers notifications when that transaction commits, so the
         other processes see new messages in commit order, which per chat is id order.
         """
         payloads = [self._encode(make_envelope(event, user_ids)) for event, user_ids in pairs]
-        bus_spill.notify_all(CHANNEL, [*payloads, self._encode({"settled": token})])
+        return bus_spill.notify_statement(CHANNEL, [*payloads, self._encode({"settled": token})])
 
     def next_batch_token(self):
         self._batch_token += 1
         return self._batch_token
 
-    async def deliver_in_order(self, token, deliver):
-        """Run ``deliver`` when the listener reads our marker ``token``: after everything committed
-        before it was handed to the hub, and before anything committed after it.
+    async def deliver_in_order(self, token, deliver, chats):
+        """Run ``deliver`` (publishing our committed batch ``token``) after everything committed before it
+        was handed to the hub, and before anything committed after it.
 
-        Without a listener (reconnecting) or after ``SETTLE_TIMEOUT`` it gives up
-        and delivers at once, as a single process would.
+        ``chats``: {chat id: (id of the chat's message before the batch or None, the batch's newest id in
+        it)}.  When this process has handed over each of those previous messages, it delivers at once;
+        else when the listener has, or reads the batch's marker.  Without a listener (reconnecting) or
+        after ``SETTLE_TIMEOUT`` it gives up and delivers at once, as a single process would.
         """
-        if self._settled_token >= token or self._listener is None:
-            return deliver()
+        if not self._settle_waiters and (self._listener is None or self._settled_token >= token
+                                         or self._has_heard(chats)):
+            self.batches_at_once += 1
+            return self._hand_over(token, deliver, chats)
+        self.batches_waited += 1
         future = asyncio.get_running_loop().create_future()
-        self._settle_waiters.append((token, future, deliver))
+        self._settle_waiters.append((token, future, deliver, chats))
         arrival = self._arrivals.get(token)
         if arrival is not None and not arrival.done():  # the listener read the marker first and waits for us
             arrival.set_result(None)
         try:
             await asyncio.wait_for(asyncio.shield(future), SETTLE_TIMEOUT)
         except asyncio.TimeoutError:
+            if future.done():  # handed over in the same turn as the timeout: not twice
+                return
             self._settle_waiters = [w for w in self._settle_waiters if w[1] is not future]
             logger.warning("Backplane marker %s not heard back within %s s; delivering its batch anyway",
                            token, SETTLE_TIMEOUT)
-            deliver()
+            self._hand_over(token, deliver, chats)
+
+    def _has_heard(self, chats):
+        """True when every chat's message before the batch has been handed to the hub here."""
+        return all(previous is None or self._heard.get(chat_id, 0) >= previous
+                   for chat_id, (previous, _) in chats.items())
+
+    def _hand_over(self, token, deliver, chats):
+        """Deliver our batch ``token`` and note its chats' newest ids; a listener waiting for it reads on."""
+        for chat_id, (_, newest) in chats.items():
+            self._heard[chat_id] = max(self._heard.get(chat_id, 0), newest)
+        self._delivered_token = max(self._delivered_token, token)
+        arrival = self._arrivals.get(token)
+        if arrival is not None and not arrival.done():
+            arrival.set_result(None)
+        deliver()
 
     async def _await_waiter(self, token):
         """Our marker ``token`` was read: its batch committed.  When the writer is not back from the
         database thread with that batch yet (the listener can be quicker), wait for it, briefly: whatever
         the listener reads next was committed later and must not reach the hub first."""
-        if token <= self._settled_token or any(w[0] == token for w in self._settle_waiters):
+        if token <= self._delivered_token or any(w[0] == token for w in self._settle_waiters):
             return
         arrival = self._arrivals[token] = asyncio.get_running_loop().create_future()
         try:
@@ -115,17 +147,35 @@ class PostgresBus(LocalBus):
             self._arrivals.pop(token, None)
 
     def _mark_settled(self, token):
-        """Our marker ``token`` arrived: deliver the batches waiting for it, synchronously and in order."""
+        """Our marker ``token`` arrived: the batches up to it can go."""
         self._settled_token = max(self._settled_token, token)
-        ready = [w for w in self._settle_waiters if w[0] <= self._settled_token]
-        self._settle_waiters = [w for w in self._settle_waiters if w[0] > self._settled_token]
-        for waiting, future, deliver in ready:  # one batch failing does not hold up the ones after it
-            try:
-                deliver()
+        self._deliver_ready()
+
+    def _deliver_ready(self):
+        """Hand over the waiting batches that may go now, synchronously and in order (stopping at the first
+        that may not, so that our own batches keep their order)."""
+        while self._settle_waiters:
+            token, future, deliver, chats = self._settle_waiters[0]
+            if token > self._settled_token and not self._has_heard(chats):
+                return
+            self._settle_waiters.pop(0)
+            try:  # one batch failing does not hold up the ones after it
+                self._hand_over(token, deliver, chats)
             except Exception:
-                logger.exception("Delivering message batch %s failed", waiting)
+                logger.exception("Delivering message batch %s failed", token)
             finally:
                 future.set_result(None)
+
+    def _heard_message(self, envelope):
+        """Another process's event is about to reach the hub: note a new message's id, and hand over a batch
+        of ours that waited for it."""
+        event = envelope["event"]
+        if event is None or event.get("type") != "new_message":
+            return
+        message = event["message"]
+        self._heard[message["chat_id"]] = max(self._heard.get(message["chat_id"], 0), message["id"])
+        if self._settle_waiters:
+            self._deliver_ready()
 
     def _encode(self, envelope):
         return orjson.dumps({**envelope, "origin": self.origin}).decode()
@@ -217,6 +267,7 @@ class PostgresBus(LocalBus):
                     continue  # another process's batch marker
                 self.received += 1
                 self.hub.dispatch(envelope)
+                self._heard_message(envelope)
             except Exception:
                 logger.exception("Dropping a backplane event that could not be delivered")
 
@@ -230,4 +281,5 @@ class PostgresBus(LocalBus):
 
     def stats(self):
         return {"kind": "postgresql", "sent": self.sent, "received": self.received,
-                "listening": self._listener is not None}
+                "listening": self._listener is not None, "batches_at_once": self.batches_at_once,
+                "batches_waited": self.batches_waited}

@@ -4,8 +4,8 @@ An envelope names its audience by user ids and/or chat ids; the hub of each
 process delivers it to the matching connections it holds.  :class:`LocalBus`
 is the in-process default.  A multi-process bus (``backplane.py``) subclasses
 it: ``relay`` passes each envelope on to the other processes, which hand what
-they receive to ``hub.dispatch``; ``announce_in_transaction`` lets the writer
-send new messages from inside the transaction that stores them, and
+they receive to ``hub.dispatch``; ``announcement`` lets the writer send new
+messages from inside the transaction that stores them, and
 ``deliver_in_order`` publishes a stored batch only after everything other
 processes committed before it.
 """
@@ -28,14 +28,15 @@ class LocalBus:
     def __init__(self):
         self.hub = None
 
-    announce_in_transaction = None  # nobody else to tell
+    announcement = None  # nobody else to tell
 
     def next_batch_token(self):
         """A token for one message batch (see ``PostgresBus.settled``); in-process nothing waits on it."""
         return 0
 
-    async def deliver_in_order(self, token, deliver):
-        """Run ``deliver`` (publishing a stored batch) in commit order: in-process, that is now."""
+    async def deliver_in_order(self, token, deliver, chats):
+        """Run ``deliver`` (publishing a stored batch) in commit order: in-process, that is now.
+        ``chats`` says what came before the batch (see ``PostgresBus.deliver_in_order``)."""
         deliver()
 
     def publish(self, event, local_only=False, **audience):

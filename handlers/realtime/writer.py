@@ -28,6 +28,18 @@ NOT_STORED = N_("message not stored")
 UNCONFIRMED = N_("Message not confirmed: send it again with the same client_msg_id (it is never stored twice)")
 
 
+def chats_before_and_after(results):
+    """{chat id: (id of the chat's message before the batch or None, the batch's newest id in it)} for the
+    chats the batch added messages to."""
+    chats = {}
+    for result in results:
+        if result.get("created"):
+            message = result["message"]
+            before = chats[message["chat_id"]][0] if message["chat_id"] in chats else result["previous_id"]
+            chats[message["chat_id"]] = (before, message["id"])
+    return chats
+
+
 class MessageWriter:
     def __init__(self, bus, limiter, max_batch=256):
         self.bus = bus
@@ -116,21 +128,22 @@ class MessageWriter:
                                      request["sender_id"], request["chat_id"])
                 if not future.done():
                     future.set_result(result)
-        if any(result.get("created") for result in results):
-            await self.bus.deliver_in_order(token, deliver)
+        chats = chats_before_and_after(results)
+        if chats:
+            await self.bus.deliver_in_order(token, deliver, chats)
         else:
             deliver()
 
     def _store(self, requests, token):
         """On a database thread, inside ``db_call``'s transaction: store the batch and let a
-        backplane NOTIFY its new messages and the batch marker ``token`` before the commit
-        (so other processes get them in commit order, and this one knows when it has caught up)."""
-        results = store_messages(requests)
-        created = [r for r in results if r.get("created")]
-        if created and self.bus.announce_in_transaction:
-            self.bus.announce_in_transaction([(events.new_message(r["message"]), r["member_ids"]) for r in created],
-                                             token)
-        return results
+        backplane NOTIFY its new messages and the batch marker ``token`` before the commit, with the
+        batch's last statements (so other processes get them in commit order, and this one knows when
+        it has caught up)."""
+        announcement = self.bus.announcement
+        if announcement is None:
+            return store_messages(requests)
+        return store_messages(requests, then=lambda created: [announcement(
+            [(events.new_message(r["message"]), r["member_ids"]) for r in created], token)])
 
     async def _store_alone(self, item):
         request = item[0]
@@ -157,6 +170,6 @@ class MessageWriter:
             self.bus.publish(events.new_message(message),
                              user_ids=result["member_ids"],
                              exclude_conn=origin.conn_id if origin else None,
-                             local_only=self.bus.announce_in_transaction is not None)
+                             local_only=self.bus.announcement is not None)
         if origin is not None:  # through the hub, which contains a failing connection
             self.bus.hub.send(origin, encode(events.message_ack(message)))
