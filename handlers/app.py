@@ -12,6 +12,7 @@ from handlers.bundle import ROOT, VERSION
 from handlers.base import StaticFiles
 from handlers.realtime.backplane import PostgresBus
 from handlers.realtime.bus import LocalBus
+from handlers.realtime.admission import Admissions
 from handlers.realtime.hub import Hub
 from handlers.realtime.writer import MessageWriter
 from handlers.redact import loggable_uri
@@ -56,7 +57,7 @@ def make_app(config):
     hub = Hub(bus, presence_grace=config["presence_grace"], on_offline=_record_last_seen)
     limiters = make_limiters(config, shared=on_postgres(config))
     state = types.SimpleNamespace(
-        config=config, version=VERSION, bus=bus, hub=hub,
+        config=config, version=VERSION, bus=bus, hub=hub, admissions=Admissions(config["ws_admission_queue"]),
         writer=MessageWriter(bus, limiters.send, config["write_batch_max"]),
         throttle=limiters.login,
         upload_limiter=limiters.upload,

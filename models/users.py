@@ -287,13 +287,25 @@ def resolve_session(claims):
     session = (Session.select(Session, User).join(User)
                .where(Session.id == claims["sid"]).first())
     if session is None or str(session.user_id) != claims["sub"]:
-        raise AppError(401, "token_invalid", N_("Token refers to an unknown session"))
+        raise unknown_session()
     return _check_session(session)
 
 
+def unknown_session():
+    return AppError(401, "token_invalid", N_("Token refers to an unknown session"))
+
+
+def session_refusal(user_active, revoked_at):
+    """Why a session no longer admits anyone (an ``AppError``), or None while it does."""
+    if not user_active:
+        return AppError(401, "user_deactivated", DEACTIVATED)
+    if revoked_at is not None:
+        return AppError(401, "token_revoked", N_("Token was revoked (logged out)"))
+    return None
+
+
 def _check_session(session):
-    if not session.user.is_active:
-        raise AppError(401, "user_deactivated", DEACTIVATED)
-    if session.revoked_at is not None:
-        raise AppError(401, "token_revoked", N_("Token was revoked (logged out)"))
+    refusal = session_refusal(session.user.is_active, session.revoked_at)
+    if refusal is not None:
+        raise refusal
     return {**user_dict(session.user), "locale": session.user.locale, "session_id": session.id}
