@@ -112,9 +112,9 @@ class ChatSocket(WebSocketHandler):
 
     async def _by_token(self, token):
         """An access token: its signature and expiry checked here, its session and chats read in a batch
-        with the other sockets arriving now (``realtime/admission.py``)."""
+        with the other sockets arriving now (``realtime/batching.py``)."""
         claims = users.decode_access_token(self.state.config["secret_key"], token)
-        user, chat_ids, peer_ids = await self.state.admissions.admit(claims)
+        user, chat_ids, peer_ids = await self.state.admissions.call(claims)
         return {**user, "token_expires_at": claims["exp"]}, chat_ids, peer_ids
 
     async def _by_cookie(self, cookie):
@@ -291,7 +291,7 @@ class ChatSocket(WebSocketHandler):
             except ValueError:
                 raise invalid("invalid_field", N_("changed_since must be an ISO 8601 time in years 1-9999 UTC"),
                               field="changed_since")
-        page = await db_call(messages.catch_up, self.user_id, after_id, 500, changed_since)
+        page = await self.state.catch_ups.call(self.user_id, after_id, 500, changed_since)  # gathered: see batching.py
         self.send_event(events.catch_up(after_id, page))
 
     async def frame_diagnostic_echo(self, frame):

@@ -3,24 +3,24 @@
 After a restart every client comes back within seconds.  Checking each
 socket's session and loading its chats one by one cost two queries per socket
 on the one SQLite thread; :func:`admit_sockets` answers a whole batch with
-two queries whatever its size (see ``handlers/realtime/admission.py``).
+two queries whatever its size (see ``handlers/realtime/batching.py``).
 """
 from models.memberships import Membership
 from models.users import Session, User, person_dict, session_refusal, unknown_session
 
 
-def admit_sockets(claims_list):
-    """For each decoded access token's claims, in order: ``(user, chat ids, peer ids)``, or an ``AppError``
+def admit_sockets(requests):
+    """For each ``(claims,)`` of a decoded access token, in order: ``(user, chat ids, peer ids)``, or an ``AppError``
     saying why the token no longer admits anyone (the checks and reasons of ``users.resolve_session``)."""
     sessions = {row.id: row for row in (
         Session.select(Session.id, Session.user, Session.revoked_at, User.username, User.display_name,
                        User.is_admin, User.is_active, User.last_seen_at, User.locale)
-        .join(User).where(Session.id.in_({claims["sid"] for claims in claims_list})).namedtuples())}
+        .join(User).where(Session.id.in_({claims["sid"] for claims, in requests})).namedtuples())}
     users = {row.user: {**person_dict(row.user, row.username, row.display_name, row.is_admin, row.is_active,
                                       row.last_seen_at), "locale": row.locale} for row in sessions.values()}
     chats_of, members_of = _memberships(list(users))
     answers = []
-    for claims in claims_list:
+    for claims, in requests:
         session = sessions.get(claims["sid"])
         if session is None or str(session.user) != claims["sub"]:
             answers.append(unknown_session())

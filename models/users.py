@@ -3,6 +3,7 @@ import datetime
 import hashlib
 import re
 import secrets
+import time
 import uuid
 
 import argon2
@@ -22,6 +23,9 @@ ROTATION_GRACE = datetime.timedelta(seconds=30)
 DEACTIVATED = N_("This account has been deactivated")
 _hasher = argon2.PasswordHasher()  # argon2id with the library's recommended cost
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
+TOKEN_EXPIRED = N_("Token expired: log in again")
+MAX_VERIFIED = 10_000  # access tokens (about 1 KiB each) remembered as verified (see decode_access_token); then it starts afresh
+_verified = {}  # (secret, token) -> claims
 
 
 class User(BaseModel):
@@ -264,7 +268,25 @@ def issue_access_token(secret, user_id, session_id, ttl):
 
 
 def decode_access_token(secret, token):
-    """Check signature and expiry; the reasons are worded for people (they end up in close frames)."""
+    """Check signature and expiry; the reasons are worded for people (they end up in close frames).
+
+    A token that passed is remembered (``_verified``): the tabs of one browser, and every reconnect
+    until it expires, present the same token, and its signature is checked once.
+    """
+    key = (secret, token) if isinstance(token, str) else None
+    claims = _verified.get(key)
+    if claims is not None:
+        if claims["exp"] <= time.time():
+            raise AppError(401, "token_expired", TOKEN_EXPIRED)
+        return claims
+    claims = _verify(secret, token)
+    if len(_verified) >= MAX_VERIFIED:
+        _verified.clear()
+    _verified[key] = claims
+    return claims
+
+
+def _verify(secret, token):
     if not token:
         raise AppError(401, "token_missing", N_("No token was sent"))
     if not isinstance(token, str) or token.count(".") != 2:
@@ -272,7 +294,7 @@ def decode_access_token(secret, token):
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub", "sid"]})
     except jwt.ExpiredSignatureError:
-        raise AppError(401, "token_expired", N_("Token expired: log in again"))
+        raise AppError(401, "token_expired", TOKEN_EXPIRED)
     except jwt.InvalidSignatureError:
         raise AppError(401, "token_invalid", N_("Token signature is invalid (issued by another server or secret)"))
     except jwt.PyJWTError as exc:

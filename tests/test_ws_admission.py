@@ -1,4 +1,4 @@
-"""Admitting WebSockets in batches (``handlers/realtime/admission.py``), and ``server_busy`` + 1013 when too
+"""Admitting WebSockets in batches (``handlers/realtime/batching.py``), and ``server_busy`` + 1013 when too
 many wait: real servers, real sockets, SQLite and PostgreSQL."""
 import asyncio
 import threading
@@ -74,7 +74,7 @@ def test_one_batch_answers_each_token_for_itself(database):
     claims = [{"sid": sa, "sub": str(a)}, {"sid": sb, "sub": str(b)}, {"sid": revoked, "sub": str(a)},
               {"sid": sc, "sub": str(c)}, {"sid": 999999, "sub": str(a)}, {"sid": sb, "sub": str(a)},
               {"sid": sa, "sub": str(a)}]
-    answers = run_in_transaction(admission.admit_sockets, claims)
+    answers = run_in_transaction(admission.admit_sockets, [(each,) for each in claims])
     for n in (0, 6):
         user, chat_ids, peers = answers[n]
         assert (user["id"], user["username"], user["session_id"], chat_ids, peers) == (a, "batch0", sa, [chat], [b])
@@ -129,3 +129,17 @@ def test_too_many_waiting_sockets_get_server_busy_and_1013(stalled):
     assert server.call(lambda: server.hub.close_codes["1013"]) == 2
     metrics = server.http.get(server.url + "/metrics").text
     assert 'code="1013"} 2.0' in metrics
+
+
+def test_token_verified_once_is_still_refused_once_it_expires(server_factory):
+    server = server_factory(access_token_ttl=2)
+    token = server.login("user1")
+    client = server.connect(token)
+    assert client.recv_type("connected")["username"] == "user1"  # its signature is remembered now
+    client.close()
+    expires = claims_of(token)["exp"]
+    while time.time() <= expires + 0.05:
+        time.sleep(0.05)
+    code, reason = closed_with(server.connect(token))
+    assert code == 1008 and "expired" in reason.lower()
+    assert server.request("GET", "/api/me", token).json()["error"]["code"] == "token_expired"
