@@ -76,6 +76,9 @@ SETTINGS = [
      "WebSockets one user may hold open on this process (0 = unlimited); more close with 4001"),
     ("ws_auth_timeout", "CM_WS_AUTH_TIMEOUT", 5.0, float,
      "seconds a WebSocket without a token may take to send its auth frame before 1008"),
+    ("ws_admission_queue", "CM_WS_ADMISSION_QUEUE", 10000, int,
+     "WebSockets that may wait at once for their session and chats to be read (0 = no bound); more are told "
+     "server_busy with retry_after and closed with 1013"),
     ("ws_max_frame_bytes", "CM_WS_MAX_FRAME_BYTES", 64 * 1024, int, "largest incoming frame; bigger closes with 1009"),
     ("listen_backlog", "CM_LISTEN_BACKLOG", 4096, int,
      "connections the kernel queues before the server accepts them (capped by net.core.somaxconn); "

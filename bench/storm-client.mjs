@@ -1,6 +1,7 @@
 // Reconnect-storm client for bench/storm.py: one event-driven Node process (the `ws` package) holding
-// every socket, reconnecting each the way the browser does (static/js/socket.js: a delay drawn between
-// half and all of min(30 s, 0.5 s × 2^attempt), the attempt count kept until a `connected` frame),
+// every socket, reconnecting each the way the browser does (static/js/socket.js: full jitter, a delay
+// drawn between 0.5 s and min(30 s, 1 s × 2^attempt) but never under a `server_busy` frame's
+// `retry_after`, the attempt count kept until a `connected` frame),
 // then catching up from the last message id it saw, as the page does after a reconnect.
 //
 // Plan on stdin (one JSON line): {wsUrl, users: [{token, chatId}], perUser, parallel, timeoutSeconds}.
@@ -8,7 +9,7 @@
 // closing (null after timeoutSeconds).  A later stdin line {"expect": {chatId: [ids]}} asks for
 // the result: per socket, every expected message of its chat seen exactly once (by frame or catch-up).
 // Result: sockets, back (all reopened), first close -> last reopen (ms, epoch ms of both), reconnect
-// attempts, close codes, messages missing and duplicated (the same id by live frame twice), catch-up and
+// attempts, close codes, server_busy frames, messages missing and duplicated (the same id by live frame twice), catch-up and
 // live frame overlaps (merged by id, as the page does), errors.
 import readline from 'node:readline';
 import WebSocket from 'ws';
@@ -22,20 +23,21 @@ let firstCloseAt = null;
 let lastOpenAt = null;
 let attemptsTotal = 0;
 let errors = 0;
+let busy = 0; // server_busy frames (each followed by close 1013)
 let overlaps = 0; // a message that came both by catch-up and by live frame (merged, as the page does)
 const closeCodes = {};
 let ready = false;
 let openCount = 0;
 
-function delayFor(attempt) {
-  const ceiling = Math.min(30_000, 500 * 2 ** attempt);
-  return ceiling / 2 + Math.random() * ceiling / 2;
+function delayFor(attempt, busyFor) {
+  return Math.max(500, busyFor, Math.random() * Math.min(30_000, 1_000 * 2 ** attempt));
 }
 
 class StormSocket {
   constructor(user) {
     this.user = user;
     this.attempt = 0;
+    this.busyFor = 0; // ms a server_busy frame asked to wait before the next attempt
     this.lastId = 0;
     this.seen = new Map(); // message id -> live frames of it (1 when it came by catch-up)
     this.caughtUp = new Set();
@@ -70,6 +72,9 @@ class StormSocket {
       this.note(f.message);
     } else if (f.type === 'catch_up') {
       for (const m of f.messages) this.note(m, true);
+    } else if (f.type === 'error' && f.code === 'server_busy') {
+      this.busyFor = f.retry_after * 1000;
+      busy += 1;
     } else if (f.type === 'error') {
       errors += 1;
     }
@@ -95,7 +100,8 @@ class StormSocket {
     this.open = false;
     if (!ready) return;
     attemptsTotal += 1;
-    setTimeout(() => this.connect(), delayFor(this.attempt));
+    setTimeout(() => this.connect(), delayFor(this.attempt, this.busyFor));
+    this.busyFor = 0;
     this.attempt += 1;
   }
 }
@@ -131,7 +137,7 @@ const back = sockets.filter((s) => s.open).length;
 const result = {
   sockets: sockets.length, back, first_close_at: firstCloseAt, last_open_at: lastOpenAt,
   storm_ms: firstCloseAt && lastOpenAt ? lastOpenAt - firstCloseAt : null,
-  reconnect_attempts: attemptsTotal, close_codes: closeCodes, missing, duplicated, overlaps, errors,
+  reconnect_attempts: attemptsTotal, close_codes: closeCodes, server_busy: busy, missing, duplicated, overlaps, errors,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 for (const s of sockets) s.ws.terminate();

@@ -12,12 +12,13 @@ from handlers.bundle import ROOT, VERSION
 from handlers.base import StaticFiles
 from handlers.realtime.backplane import PostgresBus
 from handlers.realtime.bus import LocalBus
+from handlers.realtime.batching import Admissions, Batcher
 from handlers.realtime.hub import Hub
 from handlers.realtime.writer import MessageWriter
 from handlers.redact import loggable_uri
 from jobs.sweeper import OrphanSweeper
 from handlers.throttle import make_limiters
-from models import users
+from models import messages, users
 from models.db import db_call
 
 access_log = logging.getLogger("tornado.access")
@@ -57,6 +58,7 @@ def make_app(config):
     limiters = make_limiters(config, shared=on_postgres(config))
     state = types.SimpleNamespace(
         config=config, version=VERSION, bus=bus, hub=hub,
+        admissions=Admissions(config["ws_admission_queue"]), catch_ups=Batcher(messages.catch_up_many),
         writer=MessageWriter(bus, limiters.send, config["write_batch_max"]),
         throttle=limiters.login,
         upload_limiter=limiters.upload,

@@ -9,6 +9,7 @@ from models.users import DEACTIVATED
 
 POLICY = 1008  # the credentials or the origin: the reason names which
 INTERNAL_ERROR = 1011
+TRY_AGAIN_LATER = 1013  # too many sockets waiting to be admitted: the ``server_busy`` frame says when
 SLOW_CONSUMER = 4000
 TOO_MANY_CONNECTIONS = 4001
 
@@ -23,6 +24,7 @@ TOO_MANY = N_("too many connections: at most %(max)s per user; close another tab
 FELL_BEHIND = N_("outgoing buffer overflow: reconnect and catch up")
 SEND_FAILED = N_("server error while sending: reconnect and catch up")
 DB_UNAVAILABLE = N_("database unavailable")
+SERVER_BUSY = N_("server busy: try again in %(seconds)s s")
 
 # The reasons doctor turns into advice: the account can no longer connect, or nothing authenticated it.
 ACCOUNT_CLOSED = (USER_DEACTIVATED, DEACTIVATED, PASSWORD_RESET, PASSWORD_CHANGED)

@@ -16,7 +16,7 @@ from tornado.ioloop import IOLoop
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from handlers import close_reasons as closing, i18n
-from handlers.base import (authenticate_token, bearer_token, error_body, origin_allowed, session_cookie,
+from handlers.base import (bearer_token, error_body, origin_allowed, session_cookie,
                            set_security_headers)
 from handlers.realtime import events
 from handlers.realtime.bus import encode
@@ -96,9 +96,9 @@ class ChatSocket(WebSocketHandler):
         if not origin_allowed(self.request, self.state.config["allowed_origins"]):
             return self.refuse(closing.ORIGIN_REFUSED.fill(origin=self.request.headers.get("Origin")[:80]))
         if token is not None:
-            await self._admit(authenticate_token(self.state.config["secret_key"], token))
+            await self._admit(self._by_token(token))
         elif cookie := session_cookie(self):
-            await self._admit(db_call(users.session_for_refresh_token, cookie))
+            await self._admit(self._by_cookie(cookie))
         else:
             self._auth_timer = IOLoop.current().call_later(self.state.config["ws_auth_timeout"], self._auth_timeout)
 
@@ -110,13 +110,29 @@ class ChatSocket(WebSocketHandler):
         self.state.hub.count_close(code)
         self.close(code, reason)
 
-    async def _admit(self, user_lookup):
-        """Finish authenticating, whichever way the credentials came: ``user_lookup`` (awaitable) gives the
-        user of the token or cookie; then the user's chats, and the connection joins the hub.  Refused
-        credentials close with 1008 and the reason that names the cause, an unreachable database with 1011."""
+    async def _by_token(self, token):
+        """An access token: its signature and expiry checked here, its session and chats read in a batch
+        with the other sockets arriving now (``realtime/batching.py``)."""
+        claims = users.decode_access_token(self.state.config["secret_key"], token)
+        user, chat_ids, peer_ids = await self.state.admissions.call(claims)
+        return {**user, "token_expires_at": claims["exp"]}, chat_ids, peer_ids
+
+    async def _by_cookie(self, cookie):
+        """A browser's session cookie: rare enough (the page sends a token) to be read on its own."""
+        user = await db_call(users.session_for_refresh_token, cookie)
+        return (user, *await db_call(memberships.connection_bootstrap, user["id"]))
+
+    async def _admit(self, lookup):
+        """Finish authenticating, whichever way the credentials came: ``lookup`` (a coroutine) gives the
+        user of the token or cookie, their chats and the people in them; then the connection joins the hub.
+        Refused credentials close with 1008 and the reason that names the cause, an unreachable database with
+        1011; when too many sockets already wait to be admitted, the socket is told to come back later (1013)."""
+        retry_after = self.state.admissions.busy()
+        if retry_after is not None:
+            lookup.close()
+            return self._busy(retry_after)
         try:
-            user = await user_lookup
-            chat_ids, peer_ids = await db_call(memberships.connection_bootstrap, user["id"])
+            user, chat_ids, peer_ids = await lookup
         except AppError as exc:
             return self.refuse(exc.message)
         except DatabaseUnavailable:
@@ -131,6 +147,13 @@ class ChatSocket(WebSocketHandler):
         hub.attach(self, chat_ids)
         self.send_event(events.connected(user, self.conn_id, chat_ids, hub.online_among([*peer_ids, user["id"]]),
                                          self.state.config["ws_ping_interval"], self.state.version))
+
+    def _busy(self, retry_after):
+        """``server_busy`` with the seconds to wait, then close 1013 (try again later)."""
+        reason = closing.SERVER_BUSY.fill(seconds=retry_after)
+        busy = AppError(503, "server_busy", reason, retry_after=retry_after)
+        self.send_event(events.error(error_body(busy, locale=self.locale)[1]))
+        self.refuse(reason, closing.TRY_AGAIN_LATER)
 
     # --- outgoing ------------------------------------------------------------------
 
@@ -209,7 +232,7 @@ class ChatSocket(WebSocketHandler):
             self._auth_timer = None
         token = frame.get("token") if isinstance(frame.get("token"), str) else ""
         logger.info("WebSocket connection attempt with token: %s", preview(token))
-        await self._admit(authenticate_token(self.state.config["secret_key"], token))
+        await self._admit(self._by_token(token))
 
     async def frame_auth(self, frame):
         raise bad_request("already_authenticated", N_("This connection is already authenticated"))
@@ -268,7 +291,7 @@ class ChatSocket(WebSocketHandler):
             except ValueError:
                 raise invalid("invalid_field", N_("changed_since must be an ISO 8601 time in years 1-9999 UTC"),
                               field="changed_since")
-        page = await db_call(messages.catch_up, self.user_id, after_id, 500, changed_since)
+        page = await self.state.catch_ups.call(self.user_id, after_id, 500, changed_since)  # gathered: see batching.py
         self.send_event(events.catch_up(after_id, page))
 
     async def frame_diagnostic_echo(self, frame):

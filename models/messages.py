@@ -207,6 +207,18 @@ def catch_up(user_id, since_id, limit=500, changed_since=None):
     return page
 
 
+def catch_up_many(requests):
+    """:func:`catch_up` for each ``(user_id, since_id, limit, changed_since)``, in one transaction: the page,
+    or the ``AppError`` that one request got (the others are answered all the same)."""
+    answers = []
+    for args in requests:
+        try:
+            answers.append(catch_up(*args))
+        except AppError as exc:
+            answers.append(exc)
+    return answers
+
+
 def last_messages(chat_ids):
     """{chat_id: the newest message not deleted} for the chats that have one, in six queries
     (seven when one of them is a reply).  Each chat's newest id is found by walking its (chat, id)

@@ -3,6 +3,7 @@ import datetime
 import hashlib
 import re
 import secrets
+import time
 import uuid
 
 import argon2
@@ -22,6 +23,9 @@ ROTATION_GRACE = datetime.timedelta(seconds=30)
 DEACTIVATED = N_("This account has been deactivated")
 _hasher = argon2.PasswordHasher()  # argon2id with the library's recommended cost
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
+TOKEN_EXPIRED = N_("Token expired: log in again")
+MAX_VERIFIED = 10_000  # access tokens (about 1 KiB each) remembered as verified (see decode_access_token); then it starts afresh
+_verified = {}  # (secret, token) -> claims
 
 
 class User(BaseModel):
@@ -300,7 +304,25 @@ def issue_access_token(secret, user_id, session_id, ttl):
 
 
 def decode_access_token(secret, token):
-    """Check signature and expiry; the reasons are worded for people (they end up in close frames)."""
+    """Check signature and expiry; the reasons are worded for people (they end up in close frames).
+
+    A token that passed is remembered (``_verified``): the tabs of one browser, and every reconnect
+    until it expires, present the same token, and its signature is checked once.
+    """
+    key = (secret, token) if isinstance(token, str) else None
+    claims = _verified.get(key)
+    if claims is not None:
+        if claims["exp"] <= time.time():
+            raise AppError(401, "token_expired", TOKEN_EXPIRED)
+        return claims
+    claims = _verify(secret, token)
+    if len(_verified) >= MAX_VERIFIED:
+        _verified.clear()
+    _verified[key] = claims
+    return claims
+
+
+def _verify(secret, token):
     if not token:
         raise AppError(401, "token_missing", N_("No token was sent"))
     if not isinstance(token, str) or token.count(".") != 2:
@@ -308,7 +330,7 @@ def decode_access_token(secret, token):
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub", "sid"]})
     except jwt.ExpiredSignatureError:
-        raise AppError(401, "token_expired", N_("Token expired: log in again"))
+        raise AppError(401, "token_expired", TOKEN_EXPIRED)
     except jwt.InvalidSignatureError:
         raise AppError(401, "token_invalid", N_("Token signature is invalid (issued by another server or secret)"))
     except jwt.PyJWTError as exc:
@@ -323,13 +345,25 @@ def resolve_session(claims):
     session = (Session.select(Session, User).join(User)
                .where(Session.id == claims["sid"]).first())
     if session is None or str(session.user_id) != claims["sub"]:
-        raise AppError(401, "token_invalid", N_("Token refers to an unknown session"))
+        raise unknown_session()
     return _check_session(session)
 
 
+def unknown_session():
+    return AppError(401, "token_invalid", N_("Token refers to an unknown session"))
+
+
+def session_refusal(user_active, revoked_at):
+    """Why a session no longer admits anyone (an ``AppError``), or None while it does."""
+    if not user_active:
+        return AppError(401, "user_deactivated", DEACTIVATED)
+    if revoked_at is not None:
+        return AppError(401, "token_revoked", N_("Token was revoked (logged out)"))
+    return None
+
+
 def _check_session(session):
-    if not session.user.is_active:
-        raise AppError(401, "user_deactivated", DEACTIVATED)
-    if session.revoked_at is not None:
-        raise AppError(401, "token_revoked", N_("Token was revoked (logged out)"))
+    refusal = session_refusal(session.user.is_active, session.revoked_at)
+    if refusal is not None:
+        raise refusal
     return {**user_dict(session.user), "locale": session.user.locale, "session_id": session.id}

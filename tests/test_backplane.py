@@ -56,6 +56,18 @@ def test_logout_on_one_process_closes_sockets_on_the_other(two_processes):
     assert on_b.close_code == 1008
 
 
+def test_token_logged_out_on_one_process_is_refused_by_the_other(two_processes):
+    a, b = two_processes
+    token = a.login("user1")
+    connected(b, token).close()
+    a.request("POST", "/api/auth/logout", token)
+    refused = b.connect(token)
+    with pytest.raises(ConnectionClosed):
+        while True:
+            refused.recv(10)
+    assert refused.close_code == 1008 and "revoked" in refused.close_reason
+
+
 def test_presence_is_shared_without_flapping(two_processes):
     a, b = two_processes
     admin, user1 = b.login("admin"), a.login("user1")

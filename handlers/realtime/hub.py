@@ -46,6 +46,7 @@ class Hub:
         self.presence_grace = presence_grace
         self.on_offline = on_offline  # callback(user_id) when a user goes offline
         self.by_user = collections.defaultdict(set)   # user_id -> connections
+        self._connections = 0  # all of them: counted, since every attach and detach logs it
         self.chats_of = collections.defaultdict(set)  # user_id -> chat ids (connected users only)
         self.users_in = collections.defaultdict(set)  # chat_id -> connected user ids
         self.online = set()          # users with a connection here (or in their grace period)
@@ -58,7 +59,7 @@ class Hub:
     # --- connections -----------------------------------------------------------
 
     def connection_count(self):
-        return sum(len(conns) for conns in self.by_user.values())
+        return self._connections
 
     def connections_of(self, user_id):
         return len(self.by_user.get(user_id, ()))
@@ -71,6 +72,7 @@ class Hub:
         user_id = conn.user_id
         first = not self.by_user.get(user_id)
         self.by_user[user_id].add(conn)
+        self._connections += 1
         self.counters["connections_opened"] += 1
         logger.info("User %s connected. Total connections: %s", user_id, self.connection_count())
         for chat_id in chat_ids:
@@ -88,6 +90,7 @@ class Hub:
         if not conns or conn not in conns:
             return
         conns.discard(conn)
+        self._connections -= 1
         self.count_close(code)
         logger.info("User %s disconnected. Total connections: %s (close code %s)",
                     user_id, self.connection_count(), code)

@@ -1,9 +1,12 @@
-// The one WebSocket to /ws: reconnects with exponential back-off and jitter,
-// refreshes the token when the server closes with 1008, and notices dead links.
+// The one WebSocket to /ws: reconnects with exponential back-off and full jitter (waiting at least
+// what a `server_busy` frame asks before its 1013 close), refreshes the token when the server closes
+// with 1008, and notices dead links.
 import { AuthError, freshToken, refreshToken } from './api.js';
 import { t } from './i18n.js';
 
 const MAX_DELAY = 30_000;
+const MIN_DELAY = 500;
+const BASE_DELAY = 1_000;
 const PING_EVERY = 25_000;
 const PONG_WITHIN = 10_000;
 const MAX_POLICY_CLOSES = 3;
@@ -19,6 +22,7 @@ export class Socket {
     this.policyCloses = 0;
     this.everOnline = false;
     this.retryTimer = null;
+    this.busyFor = 0; // ms the server asked to wait (server_busy), for the next retry only
     this.pingTimer = null;
     this.pongTimer = null;
   }
@@ -79,6 +83,10 @@ export class Socket {
     } catch {
       return;
     }
+    if (frame.type === 'error' && frame.code === 'server_busy') {
+      this.busyFor = Math.max(0, Number(frame.retry_after) || 0) * 1000;
+      return;
+    }
     if (frame.type === 'connected') {
       this.attempt = 0;
       this.policyCloses = 0;
@@ -130,9 +138,12 @@ export class Socket {
     this.scheduleRetry(reason);
   }
 
+  /** Full jitter: anywhere from 0.5 s to min(30 s, 1 s × 2^attempt), so clients dropped together come
+   * back spread out; never sooner than the server's `retry_after`. */
   scheduleRetry(reason = '') {
-    const ceiling = Math.min(MAX_DELAY, 500 * 2 ** this.attempt);
-    const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+    const ceiling = Math.min(MAX_DELAY, BASE_DELAY * 2 ** this.attempt);
+    const delay = Math.round(Math.max(MIN_DELAY, this.busyFor, Math.random() * ceiling));
+    this.busyFor = 0;
     this.attempt += 1;
     this.setState(this.everOnline ? 'reconnecting' : 'connecting', { retryAt: Date.now() + delay, reason });
     clearTimeout(this.retryTimer);
