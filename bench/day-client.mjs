@@ -123,7 +123,7 @@ class Tab {
       this.ws = ws;
       ws.on('message', (data) => this.frame(JSON.parse(data), resolve));
       ws.on('error', () => {}); // the close that follows decides
-      ws.on('close', (code) => this.closed(code));
+      ws.on('close', (code, reason) => this.closed(code, reason.toString()));
     });
   }
 
@@ -213,11 +213,11 @@ class Tab {
     this.send({ type: 'send_message', chat_id: chatId, text: this.user.text(), client_msg_id: key });
   }
 
-  closed(code) {
+  closed(code, reason) {
     const wasOpen = this.open;
     this.open = false;
     if (finished) return;
-    if (!this.closing) error(`socket closed ${code}`);
+    if (!this.closing) error(`socket closed ${code} ${reason}`.trim());
     this.closing = false;
     for (const key of this.pending.keys()) { error('unacked at close'); this.pending.delete(key); inFlight -= 1; }
     const delay = wasOpen && this.closingGap ? this.closingGap : Math.min(30_000, 500 * 2 ** this.attempt) * uniform(0.5, 1);
@@ -324,6 +324,10 @@ class User {
     if (!running) return;
     this.sends += 1;
     this.focus = chatId;
+    // THREAD REPLIES: not in the mix yet - main has no threads (no `thread_id` in handlers/ or models/).
+    // When they land: one send in five goes here as a reply, `thread_id` = a recent top-level message
+    // of `chatId` (from this.user.recent), and the loss check stays as it is (replies reach every
+    // member's sockets as `new_message`, CONTRACT.md "Threads").
     const key = `d-${this.index}-${this.sends}-${performance.now().toFixed(1)}`;
     const tab = this.openTab();
     if (!plan.relay && (rand() < mix.restSendShare || !tab)) {

@@ -172,7 +172,11 @@ def play(argv, users, seconds, relay, drain, seed_value, mix):
             raise SystemExit(f"day client failed with {client.returncode}")
         return {**json.loads(client.stdout), "server": server}
     finally:
-        stop(proc)
+        try:
+            stop(proc)
+        except subprocess.TimeoutExpired:  # still working through a backlog: the figures are taken already
+            proc.kill()
+            proc.wait()
 
 
 def server_argv(data_dir, database_url):
