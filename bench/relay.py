@@ -3,7 +3,9 @@
 It speaks just enough of the messenger's protocol for ``bench/load-client.mjs``:
 a ``connected`` frame on open, ``pong`` for ``ping``, and for ``send_message``
 a ``message_ack`` to the sender and a ``new_message`` to every other open
-connection (the load client puts all of a run's sockets in one chat).  No
+connection (the load client puts all of a run's sockets in one chat), or, for
+``bench/day-client.mjs``, which connects with ``?chats=1,2,3``, to every other
+connection that named the message's chat.  No
 database, no authentication, no membership, no rate limit, no batching: one
 JSON encode per message and Tornado's own ``write_message`` per frame.
 
@@ -30,8 +32,11 @@ class Relay(tornado.websocket.WebSocketHandler):
 
     def open(self):
         self.user_id = next(self.users)
+        named = self.get_argument("chats", "")
+        self.chat_ids = {int(c) for c in named.split(",")} if named else None  # None: in every chat
         self.connections.add(self)
-        self.write_message(orjson.dumps({"type": "connected", "user_id": self.user_id, "chat_ids": [1]}).decode())
+        self.write_message(orjson.dumps({"type": "connected", "user_id": self.user_id,
+                                         "chat_ids": sorted(self.chat_ids or [1])}).decode())
 
     def on_message(self, raw):
         frame = orjson.loads(raw)
@@ -46,7 +51,7 @@ class Relay(tornado.websocket.WebSocketHandler):
                    "client_msg_id": frame.get("client_msg_id")}
         event = orjson.dumps({"type": "new_message", "message": message}).decode()
         for conn in list(self.connections):
-            if conn is not self:
+            if conn is not self and (conn.chat_ids is None or message["chat_id"] in conn.chat_ids):
                 conn.send(event)
         self.send(orjson.dumps({"type": "message_ack", "client_msg_id": message["client_msg_id"],
                                 "message": message}).decode())
