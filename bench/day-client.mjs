@@ -330,7 +330,9 @@ class User {
     // member's sockets as `new_message`, CONTRACT.md "Threads").
     const key = `d-${this.index}-${this.sends}-${performance.now().toFixed(1)}`;
     const tab = this.openTab();
-    if (!plan.relay && (rand() < mix.restSendShare || !tab)) {
+    // the first user's first message always goes by REST, so even a short run has both paths
+    const byRest = rand() < mix.restSendShare || !tab || (this.index === 0 && this.sends === 1);
+    if (!plan.relay && byRest) {
       counts.sent_rest += 1;
       const message = await timed('POST /api/chats/{id}/messages', 'POST', `/api/chats/${chatId}/messages`,
         this.token, { text: this.text(), client_msg_id: key });

@@ -75,7 +75,7 @@ def test_a_file_cards_name_and_size_are_legible_in_own_and_others_messages(ui_se
 
 FADED_IN = ("(node) => new Promise((done) => (function wait() { "
             "getComputedStyle(node).opacity === '1' ? done() : requestAnimationFrame(wait); })())")
-LABELS = {"en": ["Reply", "React", "Edit", "Delete"], "ru": ["Ответить", "Реакция", "Изменить", "Удалить"]}
+LABELS = {"en": ["Reply", "React", "Pin", "Edit", "Delete"], "ru": ["Ответить", "Реакция", "Закрепить", "Изменить", "Удалить"]}
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
@@ -98,7 +98,9 @@ def test_a_wide_own_message_keeps_its_actions_on_a_phone_screen(ui_server, new_p
         assert box["x"] >= 0 and box["y"] >= 0, (LABELS[lang][index], box)
         assert box["x"] + box["width"] <= PHONE["width"], (LABELS[lang][index], box)
         assert box["y"] + box["height"] <= PHONE["height"], (LABELS[lang][index], box)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    wide = page.evaluate("""() => [...document.querySelectorAll('*')].filter((n) => n.getBoundingClientRect().right > 391)
+        .map((n) => n.tagName + '.' + n.className + ' ' + Math.round(n.getBoundingClientRect().right)).slice(0, 12)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], wide
     mine.locator(".message-actions").evaluate(FADED_IN)
     assert serious_violations(page) == []
     mine.locator("[data-testid=delete-message]").click()  # Playwright checks that the tap lands on the button

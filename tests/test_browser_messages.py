@@ -138,8 +138,8 @@ def test_only_own_sent_messages_offer_edit_and_delete(ui_server, new_page):
     theirs = messages(page, "From the admin")
     theirs.hover()
     # anyone's message can be answered or reacted to; only one's own changed
-    expect(theirs.locator(".message-actions button")).to_have_text(["Reply", "React"])
-    expect(messages(page, "Welcome").locator(".message-actions button")).to_have_text(["Reply", "React"])
+    expect(theirs.locator(".message-actions button")).to_have_text(["Reply", "React", "Pin"])
+    expect(messages(page, "Welcome").locator(".message-actions button")).to_have_text(["Reply", "React", "Pin"])
     expect(page.locator("#message-list [data-testid=edit-message]")).to_have_count(1)
     expect(page.locator("#message-list [data-testid=delete-message]")).to_have_count(1)
 
@@ -150,6 +150,8 @@ def test_only_own_sent_messages_offer_edit_and_delete(ui_server, new_page):
     expect(actions).to_have_css("opacity", "0")
     mine.locator("[data-testid=reply-message]").focus()
     page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(mine.locator("[data-testid=pin-message]")).to_be_focused()
     page.keyboard.press("Tab")
     expect(mine.locator("[data-testid=edit-message]")).to_be_focused()
     expect(mine.locator("[data-testid=edit-message]")).to_have_text("Edit")

@@ -17,6 +17,7 @@ import { MentionPicker } from './mentions.js';
 import { MessagePane } from './messages.js';
 import { Notifier } from './notify.js';
 import { Outbox } from './outbox.js';
+import { PinsDialog, setPinned } from './pins.js';
 import { buildParts } from './pageparts.js';
 import { ProfileCard, ProfileDialog } from './profile.js';
 import { Reactions } from './reactions.js';
@@ -61,6 +62,13 @@ const pane = new MessagePane(
     },
     onPickReaction: (message, anchor) => reactions.pick(message, anchor),
     onReact: (message, emoji, add) => reactions.toggle(message, emoji, add),
+    onPin: async (message, pinned) => {
+      try {
+        pane.setPinned({ message_id: message.id, pinned: (await setPinned(message, pinned)).pinned });
+      } catch (error) {
+        composer.showError(t('pins.failed', { reason: error.message }), 5000);
+      }
+    },
     isArchived: (chatId) => Boolean(list.get(chatId)?.archived),
     onPerson: showPerson,
   });
@@ -90,6 +98,9 @@ const view = new Conversation(
 const notifier = new Notifier($('notifications-button'), { onClickChat: (id) => { location.hash = `#/chat/${id}`; } });
 const newChat = new NewChatDialog($('new-chat-dialog'), {
   me, isOnline, onChat: (chat) => { list.upsert(chat); location.hash = `#/chat/${chat.id}`; },
+});
+const pins = new PinsDialog({
+  onJump: (message) => pane.jumpTo(message.id), isArchived: (chatId) => Boolean(list.get(chatId)?.archived),
 });
 const members = new MembersDialog($('members-dialog'), { me, isOnline, onLeave: (chatId) => left(chatId), onPerson: showPerson });
 const directory = new ChannelDirectory({
@@ -181,6 +192,10 @@ const HANDLERS = {
   message_updated: (f) => changed(f.message),
   message_deleted: (f) => changed(f.message),
   reactions: (f) => pane.setReactions(f),
+  message_pinned: (f) => {
+    pane.setPinned(f);
+    pins.refresh(f.chat_id);
+  },
   error: (f) => {
     if (f.client_msg_id && outbox.has(f.client_msg_id)) outbox.fail(f.client_msg_id, f.message, !RETRYABLE.has(f.code));
     else console.warn(`Server said ${f.code}: ${f.message}`);
@@ -394,6 +409,7 @@ $('new-chat-button').addEventListener('click', () => newChat.open());
 $('empty-new-chat').addEventListener('click', () => newChat.open());
 $('members-button').addEventListener('click', () => members.open(view.id));
 parts.settingsButton.addEventListener('click', () => settings.open(list.get(view.id)));
+parts.pinsButton.addEventListener('click', () => pins.open(view.id));
 parts.browse.addEventListener('click', () => directory.open());
 parts.browseToo.addEventListener('click', () => directory.open());
 parts.meButton.addEventListener('click', openProfile);

@@ -21,7 +21,7 @@ export class MessagePane {
    * els: {scroller, list, status}; opts: {me, maxText, pendingFor(chatId), onLoaded(newestId),
    * onRetry(clientMsgId), onDiscard(clientMsgId), onEdit(message, text) -> Promise,
    * onDelete(message) -> Promise, membersOf(chatId), onReply(message), onPickReaction(message, anchor),
-   * onReact(message, emoji, add), isArchived(chatId), onPerson(userId, name) (a click on a sender's name or avatar)}.
+   * onReact(message, emoji, add), onPin(message, pinned), isArchived(chatId), onPerson(userId, name) (a click on a sender's name or avatar)}.
    */
   constructor(els, opts) {
     Object.assign(this, els);
@@ -182,6 +182,14 @@ export class MessagePane {
   }
 
   /** A message's new reaction list (a ``reactions`` frame or REST answer). */
+  /** A ``message_pinned`` frame, or the answer to our own pin. */
+  setPinned({ message_id: id, pinned }) {
+    const message = this.byId.get(id);
+    if (!message) return;
+    this.byId.set(id, { ...message, pinned });
+    this.render({});
+  }
+
   setReactions({ message_id: id, reactions }) {
     const message = this.byId.get(id);
     if (!message) return;
@@ -322,7 +330,7 @@ export class MessagePane {
     const signature = JSON.stringify([message.id, archived, senderName, sender && sender.avatar_url, message.text, message.edited_at, state, message.error, grouped,
       (message.files || []).map((f) => f.id),
       editor && [editor.error, editor.busy], confirming && [confirming.error, confirming.busy],
-      message.reply_to, message.reactions, message.mentions]);
+      message.reply_to, message.reactions, message.mentions, message.pinned]);
     if (node.dataset.signature === signature) return node;
     const hadFocus = editor && document.activeElement === editor.input;
     node.dataset.signature = signature;
@@ -354,6 +362,9 @@ export class MessagePane {
               title: t('profile.show'), onClick: () => this.opts.onPerson(message.sender_id, message.sender_name) }, senderName),
           h('time', { datetime: message.created_at }, formatTime(when)),
           message.edited_at ? h('span', { className: 'edited', dataset: { testid: 'edited' } }, t('message.edited')) : null),
+        // apart from the meta line, which a grouped message hides
+        message.pinned ? h('div', { className: 'pinned-mark', dataset: { testid: 'pinned-mark' } }, `📌 ${t('pins.pinned')}`)
+          : null,
         message.reply_to ? quoteNode(message.reply_to, (id) => this.jumpTo(id)) : null,
         body,
         editor ? null : filesView(message.files),
@@ -377,7 +388,7 @@ export class MessagePane {
     return face;
   }
 
-  /** Reply and React for every stored message; Edit and Delete too for one's own. */
+  /** Reply, React and Pin for every stored message; Edit and Delete too for one's own. */
   actions(message, canChange) {
     const group = canChange ? this.editing.actions(message)
       : h('div', { className: 'message-actions', role: 'group', 'aria-label': t('message.actions') });
@@ -385,10 +396,14 @@ export class MessagePane {
       type: 'button', className: 'action-button', dataset: { testid: 'react-message' }, title: t('reactions.add'),
       onClick: () => this.opts.onPickReaction(message, react),
     }, t('message.react'));
+    const pin = h('button', {
+      type: 'button', className: 'action-button', dataset: { testid: 'pin-message' },
+      title: message.pinned ? null : t('pins.pinTitle'), onClick: () => this.opts.onPin(message, !message.pinned),
+    }, message.pinned ? t('pins.unpin') : t('pins.pin'));
     group.prepend(h('button', {
       type: 'button', className: 'action-button', dataset: { testid: 'reply-message' }, title: t('message.replyTitle'),
       onClick: () => this.opts.onReply(message),
-    }, t('message.reply')), react);
+    }, t('message.reply')), react, pin);
     return group;
   }
 

@@ -1,6 +1,6 @@
 // The chat page's parts that only script adds to the template's HTML (their words come from the
 // catalogs): the sidebar's Archived section and Browse channels buttons, the header's topic line and
-// Channel settings button, an archived chat's notice, and the footer's profile button.
+// Channel settings and Pinned buttons, an archived chat's notice, and the footer's profile button.
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
@@ -24,6 +24,10 @@ export function buildParts() {
   const settingsButton = h('button', { type: 'button', className: 'btn btn-small', id: 'settings-button',
     dataset: { testid: 'settings-button' }, hidden: true }, t('settings.open'));
   $('members-button').after(settingsButton);
+  const pinsButton = h('button', { type: 'button', className: 'btn btn-small pins-button', id: 'pins-button',
+    dataset: { testid: 'pins-button' }, 'aria-label': t('pins.title'), title: t('pins.title') },
+  h('span', { 'aria-hidden': 'true' }, '📌'), h('span', { className: 'pins-label' }, ` ${t('pins.open')}`));
+  $('members-button').before(pinsButton);
   const unarchiveButton = h('button', { type: 'button', className: 'btn btn-small', dataset: { testid: 'unarchive-notice' } },
     t('archive.unarchive'));
   const archivedNotice = h('div', { className: 'archived-notice', dataset: { testid: 'archived-notice' }, role: 'status', hidden: true },
@@ -32,5 +36,5 @@ export function buildParts() {
   const meButton = h('button', { type: 'button', className: 'me-button', id: 'me-button', dataset: { testid: 'profile-button' },
     'aria-label': t('profile.edit'), title: t('profile.edit') });
   $('me-avatar').replaceWith(meButton);
-  return { archived, browse, browseToo, topic, settingsButton, archivedNotice, unarchiveButton, meButton };
+  return { archived, browse, browseToo, topic, settingsButton, pinsButton, archivedNotice, unarchiveButton, meButton };
 }
