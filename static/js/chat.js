@@ -181,13 +181,23 @@ const HANDLERS = {
   },
   user_updated: (f) => userUpdated(f.user),
   member_added: (f) => {
-    if (f.user_ids.includes(me.id) && !list.get(f.chat_id)) fetchChat(f.chat_id);
-    else membersChanged(f.chat_id, f.chat.members);
+    if (f.user_ids.includes(me.id) && !list.get(f.chat_id)) {
+      fetchChat(f.chat_id);
+      return;
+    }
+    const names = f.chat.members.filter((m) => f.user_ids.includes(m.id)).map((m) => m.display_name);
+    if (names.length) pane.notice(f.chat_id, t('members.joined', { names: names.join(', ') }));
+    membersChanged(f.chat_id, f.chat.members);
   },
   member_removed: (f) => {
     const chat = list.get(f.chat_id);
-    if (f.user_id === me.id) left(f.chat_id);
-    else if (chat) membersChanged(f.chat_id, chat.members.filter((m) => m.id !== f.user_id));
+    if (f.user_id === me.id) {
+      left(f.chat_id);
+    } else if (chat) {
+      const gone = chat.members.find((m) => m.id === f.user_id);
+      if (gone) pane.notice(f.chat_id, t('members.left', { name: gone.display_name }));
+      membersChanged(f.chat_id, chat.members.filter((m) => m.id !== f.user_id));
+    }
   },
   message_updated: (f) => changed(f.message),
   message_deleted: (f) => changed(f.message),

@@ -45,6 +45,7 @@ export class MessagePane {
 
   reset() {
     this.byId = new Map();
+    this.notices = []; // live membership lines of the open chat: {afterId, node}
     this.nodes = new Map();
     this.separators = new Map();
     this.hasMore = false;
@@ -182,6 +183,16 @@ export class MessagePane {
   }
 
   /** A message's new reaction list (a ``reactions`` frame or REST answer). */
+  /**
+   * A line in the open chat's stream for a membership change seen live ("Joined the chat: Anna"), after
+   * the newest message; it is not history: the chat opened again shows the members, not the lines.
+   */
+  notice(chatId, text) {
+    if (chatId !== this.chatId) return;
+    this.notices.push({ afterId: this.newestId(), node: h('li', { className: 'member-notice', dataset: { testid: 'member-notice' } }, text) });
+    this.render({});
+  }
+
   /** A ``message_pinned`` frame, or the answer to our own pin. */
   setPinned({ message_id: id, pinned }) {
     const message = this.byId.get(id);
@@ -275,7 +286,11 @@ export class MessagePane {
     let previous = null;
     const firstUnread = this.unreadAfter === null ? null
       : stored.find((m) => m.id > this.unreadAfter && m.sender_id !== this.opts.me.id);
+    let notice = 0;
     for (const message of [...stored, ...pending]) {
+      for (; notice < this.notices.length && message.id && this.notices[notice].afterId < message.id; notice += 1) {
+        nodes.push(this.notices[notice].node);
+      }
       const when = new Date(message.created_at);
       const day = dayKey(when);
       const newDay = !previous || dayKey(new Date(previous.created_at)) !== day;
@@ -288,6 +303,7 @@ export class MessagePane {
       nodes.push(this.messageNode(key, message, grouped));
       previous = message;
     }
+    nodes.push(...this.notices.slice(notice).map((n) => n.node)); // after the newest (pending ones come first)
     for (const key of this.nodes.keys()) if (!keys.has(key)) this.nodes.delete(key);
     syncChildren(this.list, nodes);
     if (keepBottomDistance) sc.scrollTop = sc.scrollHeight - fromBottom;
