@@ -92,3 +92,34 @@ def test_screenshots(ui_server, new_page, tmp_path):
     expect(admin.locator("[data-testid=users-table] tbody tr")).to_have_count(5)
     admin.screenshot(path=target(tmp_path, "admin.png"))
     assert_no_console_errors(desktop, phone, admin, login)
+
+
+FORMATTED = [  # (who, text): the formatting, a pin and the first unread, as docs/ui.md describes them
+    ("admin", "Release checklist for **Thursday**:\n1. Freeze `main` at 12:00\n2. Run the *full* suite\n"
+              "3. ~~Manual smoke test~~ automated now\n\n> Ping me if anything is red."),
+    ("user2", "The deploy command, for reference:\n```sh\nmake binary && scp dist/corporate-messenger prod:\n```"),
+    ("user2", "Notes are on https://wiki.example.com/release"),
+    ("admin", "Thanks @user1, the numbers look great."),
+]
+
+
+def test_formatting_pins_and_first_unread_screenshots(ui_server, new_page, tmp_path):
+    """docs/screenshots/chat-formatting.png (Markdown, a pinned message, the New messages divider) and
+    pins.png (the chat's pinned list)."""
+    general = seed(ui_server)
+    tokens = {"admin": ui_server.login("admin"), "user2": ui_server.login("user2")}
+    reader = ui_server.login("user1")
+    newest = ui_server.request("GET", f"/api/chats/{general}/messages?limit=1", reader).json()["messages"][-1]
+    ui_server.request("POST", f"/api/chats/{general}/read", reader, {"message_id": newest["id"]})
+    sent = [ui_server.request("POST", f"/api/chats/{general}/messages", tokens[who], {"text": text}).json()
+            for who, text in FORMATTED]
+    ui_server.request("PUT", f"/api/messages/{sent[0]['id']}/pin", tokens["admin"])
+    page = log_in(new_page(timezone_id=afternoon_zone()), ui_server, "user1")
+    open_chat(page, general)
+    expect(page.locator("[data-testid=unread-divider]")).to_be_visible()
+    expect(page.locator("[data-testid=pinned-mark]")).to_have_count(1)
+    page.screenshot(path=target(tmp_path, "chat-formatting.png"))
+    page.locator("[data-testid=pins-button]").click()
+    expect(page.locator("[data-testid=pin]")).to_have_count(1)
+    page.screenshot(path=target(tmp_path, "pins.png"))
+    assert_no_console_errors(page)
