@@ -249,12 +249,12 @@ export class MembersDialog {
         [member.id === me.id ? t('common.you') : '', member.role === 'owner' ? t('group.owner') : '']
           .filter(Boolean).join(' · '),
         { onClick: () => this.opts.onPerson(member.id), title: t('profile.show') }),
-      manage ? this.roleButton(member) : null,
-      manage && member.id !== me.id ? h('button', {
-        type: 'button', className: 'btn btn-small btn-danger-ghost', dataset: { testid: 'remove-member' },
-        'aria-label': t('group.removeMember', { name: member.display_name }),
-        onClick: () => this.remove(member),
-      }, t('group.remove')) : null));
+      manage ? h('span', { className: 'member-actions' }, this.roleButton(member),
+        member.id !== me.id ? h('button', {
+          type: 'button', className: 'btn btn-small btn-danger-ghost', dataset: { testid: 'remove-member' },
+          'aria-label': t('group.removeMember', { name: member.display_name }),
+          onClick: () => this.remove(member),
+        }, t('group.remove')) : null) : null));
     this.members.replaceChildren(...rows);
     const closed = Boolean(this.chat.archived); // nobody joins an archived group
     this.search.closest('label').hidden = closed;
