@@ -229,10 +229,21 @@ class MembersHandler(ApiHandler):
 
 
 class MemberHandler(ApiHandler):
+    async def patch(self, chat_id, user_id):
+        """A member's ``role`` in a group: ``owner`` or ``member``."""
+        chat_id, user_id = self.path_id(chat_id), self.path_id(user_id)
+        role = self.field(self.json_body(), "role", str)
+        chat, changed = await db_call(chats.set_member_role, self.current_user, chat_id, user_id, role)
+        if changed:
+            events.member_role(self.state.bus, chat_id, user_id, role)
+        self.send_json(with_presence(self.state.hub, chat))
+
     async def delete(self, chat_id, user_id):
         chat_id, user_id = self.path_id(chat_id), self.path_id(user_id)
-        remaining = await db_call(chats.remove_member, self.current_user, chat_id, user_id)
+        remaining, new_owner = await db_call(chats.remove_member, self.current_user, chat_id, user_id)
         events.member_removed(self.state.bus, chat_id, user_id, remaining)
+        if new_owner is not None:
+            events.member_role(self.state.bus, chat_id, new_owner, "owner")
         self.send_json({"chat_id": chat_id, "removed": user_id})
 
 

@@ -219,7 +219,8 @@ def insert_members(chat_id, new_ids):
 
 
 def remove_member(actor, chat_id, target_id):
-    """Leave a group (target is the actor) or remove someone (owner or admin only)."""
+    """Leave a group (target is the actor) or remove someone (owner or admin only); returns (the remaining
+    members' ids, the one who became owner because the last owner left, or None)."""
     membership = _require_group(actor["id"], chat_id)
     if target_id != actor["id"] and membership.role != "owner" and not actor.get("is_admin"):
         raise forbidden("not_allowed", N_("Only the group owner or an administrator can remove members"))
@@ -232,7 +233,37 @@ def remove_member(actor, chat_id, target_id):
     remaining = member_ids(chat_id)
     if remaining and not Membership.select().where((Membership.chat == chat_id) & (Membership.role == "owner")).exists():
         Membership.update(role="owner").where((Membership.chat == chat_id) & (Membership.user == remaining[0])).execute()
-    return remaining
+        return remaining, remaining[0]
+    return remaining, None
+
+
+ROLES = ("owner", "member")
+
+
+def set_member_role(actor, chat_id, target_id, role):
+    """Make a group's member an owner or a plain member again; returns (the chat as the actor sees it,
+    whether the role changed).
+
+    A group may have several owners (as a Slack or Mattermost channel has several admins), each with
+    the owner's rights; an owner or an administrator who is a member changes roles, but never takes
+    the group's last owner away (409 ``last_owner``: make someone else owner first)."""
+    if role not in ROLES:
+        raise invalid("invalid_field", N_("role must be 'owner' or 'member'"), field="role")
+    membership = _require_group(actor["id"], chat_id)
+    if membership.role != "owner" and not actor.get("is_admin"):
+        raise forbidden("not_allowed", N_("Only a group owner or an administrator can change members' roles"))
+    check_not_archived(chat_id)
+    lock_chat(chat_id)  # as remove_member takes it: the last owner's demotion and leaving never interleave
+    target = Membership.get_or_none((Membership.chat == chat_id) & (Membership.user == target_id))
+    if target is None:
+        raise not_found("member", target_id)
+    if target.role == role:
+        return get_chat(actor["id"], chat_id), False
+    owners = Membership.select().where((Membership.chat == chat_id) & (Membership.role == "owner")).count()
+    if role == "member" and owners == 1:
+        raise AppError(409, "last_owner", N_("A group needs an owner: make someone else owner first"))
+    Membership.update(role=role).where(Membership.id == target.id).execute()
+    return get_chat(actor["id"], chat_id), True
 
 
 def _require_group(user_id, chat_id):

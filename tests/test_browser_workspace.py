@@ -1,8 +1,8 @@
 """Channels and people in a real Chromium: the channel directory (search, join, a second tab following),
-archiving from Channel settings (the composer gives way, the Archived section), profiles (name, status and
-picture seen by another user, the profile card) and the password change that signs out another browser;
-making an administrator on the admin page. UPDATE_SCREENSHOTS=1 retakes docs/screenshots/directory.png and
-profile-card.png."""
+archiving from Channel settings (the composer gives way, the Archived section), making a member owner,
+profiles (name, status and picture seen by another user, the profile card) and the password change that
+signs out another browser; making an administrator on the admin page. UPDATE_SCREENSHOTS=1 retakes
+docs/screenshots/directory.png and profile-card.png."""
 import io
 import os
 import pathlib
@@ -142,6 +142,30 @@ def test_a_public_group_from_the_dialog_is_in_the_directory_and_its_owner_manage
     expect(row).to_have_count(0)
     expect(page.locator("[data-testid=chat-subtitle]")).to_contain_text("1 member")
     assert_no_console_errors(page)
+
+
+def test_an_owner_makes_a_member_owner_whose_open_settings_then_offer_archiving(ui_server, new_page):
+    chat = group(ui_server, ui_server.login("user1"), "Night shift", members=["user2"])
+    owner = log_in(new_page(), ui_server, "user1")
+    member = log_in(new_page(), ui_server, "user2")
+    open_chat(owner, chat)
+    open_chat(member, chat)
+    member.click("[data-testid=settings-button]")
+    settings = member.locator("[data-testid=chat-settings]")
+    expect(settings.locator("[data-testid=settings-members]")).to_be_visible()
+    expect(settings.locator("[data-testid=archive]")).to_have_count(0)  # a plain member may not
+
+    owner.click("[data-testid=members-button]")
+    row = owner.locator("[data-testid=member-list] li[data-user-id]").filter(has_text="@user2")
+    expect(row).not_to_contain_text("Owner")
+    row.locator("[data-testid=make-owner]").click()
+    expect(row).to_contain_text("Owner")
+    expect(row.locator("[data-testid=remove-owner]")).to_be_visible()
+
+    expect(settings.locator("[data-testid=archive]")).to_be_visible()  # live, by the member_role frame
+    settings.locator("[data-testid=archive]").click()
+    expect(owner.locator("[data-testid=archived-notice]")).to_contain_text("This channel is archived")
+    assert_no_console_errors(owner, member)
 
 
 def portrait():

@@ -54,6 +54,11 @@ def member_removed(bus, chat_id, user_id, remaining_ids):
                 user_ids=[*remaining_ids, user_id])
 
 
+def member_role(bus, chat_id, user_id, role):
+    """A member became an owner or a plain member again: every member's connections."""
+    bus.publish({"type": "member_role", "chat_id": chat_id, "user_id": user_id, "role": role}, chat_ids=[chat_id])
+
+
 def read(bus, receipt):
     """Everyone in the chat sees the receipt; only the reader's own tabs get the unread count."""
     bus.publish({"type": "read", "chat_id": receipt["chat_id"], "user_id": receipt["user_id"],

@@ -199,6 +199,13 @@ const HANDLERS = {
       membersChanged(f.chat_id, chat.members.filter((m) => m.id !== f.user_id));
     }
   },
+  member_role: (f) => {
+    const chat = list.get(f.chat_id);
+    if (!chat) return;
+    if (f.user_id === me.id) list.upsert({ ...chat, role: f.role }); // what the settings and header offer follows
+    membersChanged(f.chat_id, chat.members.map((m) => (m.id === f.user_id ? { ...m, role: f.role } : m)));
+    settings.refresh(list.get(f.chat_id));
+  },
   message_updated: (f) => changed(f.message),
   message_deleted: (f) => changed(f.message),
   reactions: (f) => pane.setReactions(f),

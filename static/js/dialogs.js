@@ -1,4 +1,4 @@
-// Dialogs: start a direct chat or a group; see, add, remove and leave a group's members. Also the
+// Dialogs: start a direct chat or a group; see, add, remove and leave a group's members and make owners. Also the
 // pieces the other dialogs (channels.js, profile.js, settings.js) are built from.
 import { api } from './api.js';
 import { h, userAvatar } from './dom.js';
@@ -242,21 +242,44 @@ export class MembersDialog {
 
   renderMembers() {
     const { me } = this.opts;
-    const mayRemove = this.chat.role === 'owner' || me.isAdmin; // the server checks it again
+    // Owners and administrators manage members; the server checks it again.
+    const manage = (this.chat.role === 'owner' || me.isAdmin) && !this.chat.archived;
     const rows = this.chat.members.map((member) => h('li', { className: 'member-row', dataset: { userId: String(member.id) } },
       personRow(member, this.opts.isOnline,
         [member.id === me.id ? t('common.you') : '', member.role === 'owner' ? t('group.owner') : '']
           .filter(Boolean).join(' · '),
         { onClick: () => this.opts.onPerson(member.id), title: t('profile.show') }),
-      mayRemove && member.id !== me.id && !this.chat.archived ? h('button', {
-        type: 'button', className: 'btn btn-small btn-danger-ghost', dataset: { testid: 'remove-member' },
-        'aria-label': t('group.removeMember', { name: member.display_name }),
-        onClick: () => this.remove(member),
-      }, t('group.remove')) : null));
+      manage ? h('span', { className: 'member-actions' }, this.roleButton(member),
+        member.id !== me.id ? h('button', {
+          type: 'button', className: 'btn btn-small btn-danger-ghost', dataset: { testid: 'remove-member' },
+          'aria-label': t('group.removeMember', { name: member.display_name }),
+          onClick: () => this.remove(member),
+        }, t('group.remove')) : null) : null));
     this.members.replaceChildren(...rows);
     const closed = Boolean(this.chat.archived); // nobody joins an archived group
     this.search.closest('label').hidden = closed;
     this.results.hidden = closed;
+  }
+
+  /** "Make owner", or "Remove owner" (a group keeps at least one owner: the server says so if not). */
+  roleButton(member) {
+    const owner = member.role === 'owner';
+    return h('button', {
+      type: 'button', className: 'btn btn-small', dataset: { testid: owner ? 'remove-owner' : 'make-owner' },
+      'aria-label': t(owner ? 'group.removeOwnerOf' : 'group.makeOwnerOf', { name: member.display_name }),
+      onClick: () => this.setRole(member, owner ? 'member' : 'owner'),
+    }, t(owner ? 'group.removeOwner' : 'group.makeOwner'));
+  }
+
+  async setRole(member, role) {
+    try {
+      this.chat = await api('PATCH', `/api/chats/${this.chat.id}/members/${member.id}`, { role });
+    } catch (error) {
+      showError(this.error, error.message);
+      return;
+    }
+    showError(this.error, '');
+    this.renderMembers();
   }
 
   async remove(member) {

@@ -36,6 +36,13 @@ export class ChatSettings {
     (this.body.querySelector('input') || this.body.querySelector('button')).focus();
   }
 
+  /** Redraw for the chat's new state (someone's role changed) if the dialog is showing it. */
+  refresh(chat) {
+    if (!this.dialog.open || this.chat.id !== chat.id) return;
+    this.chat = chat;
+    this.render();
+  }
+
   render() {
     const { chat } = this;
     const { me } = this.opts;
