@@ -82,12 +82,13 @@ class MeHandler(ApiHandler):
 
     async def patch(self):
         """The caller's language (``"en"``, ``"ru"``, or null to follow the browser again) and profile
-        (display name, status text and emoji); peers sharing a chat hear of a profile change."""
+        (display name, status text and emoji, email, time zone); peers sharing a chat hear of a profile change."""
         body = self.json_body()
         profile = {name: self.field(body, name, str) for name in profiles.PROFILE_FIELDS if name in body}
+        profile.update({name: body[name] for name in profiles.CLEARABLE_FIELDS if name in body})
         if "locale" not in body and not profile:
-            raise AppError(422, "missing_field", N_("Send at least one of: %(fields)s",
-                                                    fields="locale, " + ", ".join(profiles.PROFILE_FIELDS)),
+            fields = ("locale",) + profiles.PROFILE_FIELDS + profiles.CLEARABLE_FIELDS
+            raise AppError(422, "missing_field", N_("Send at least one of: %(fields)s", fields=", ".join(fields)),
                            field="locale")
         me = self.current_user["id"]
         users.check_locale(body.get("locale"))  # before anything is saved: all or nothing
@@ -125,8 +126,10 @@ class AdminUsersHandler(ApiHandler):
         password = users.validate_password(self.field(body, "password", str))
         display_name = self.field(body, "display_name", str, required=False)
         is_admin = self.field(body, "is_admin", bool, required=False, default=False)
+        email = users.clean_email(body.get("email"))
         password_hash = await run_blocking(users.hash_password, password)
-        created, joined = await db_call(channels.create_account, username, password_hash, display_name, is_admin)
+        created, joined = await db_call(channels.create_account, username, password_hash, display_name, is_admin,
+                                        email)
         for chat in joined:
             events.members_added(self.state.bus, chat, [created["id"]])
         logger.info("Admin %s created user %s", self.current_user["id"], created["id"])

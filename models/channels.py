@@ -46,12 +46,12 @@ def join_channel(user_id, chat_id):
     return chats.get_chat(user_id, chat_id), added
 
 
-def create_account(username, password_hash, display_name=None, is_admin=False):
+def create_account(username, password_hash, display_name=None, is_admin=False, email=None):
     """A new user, made a member of every default group; returns ``(user, [the groups joined, as the new
     user sees them])`` so that the caller can tell their members (``member_added``).
 
     A default group that is full (``chats.MAX_GROUP_MEMBERS``) is skipped rather than refusing the account."""
-    user = users.create_user(username, password_hash, display_name, is_admin)
+    user = users.create_user(username, password_hash, display_name, is_admin, email)
     defaults = Chat.select(Chat.id).where((Chat.type == "group") & (Chat.is_default == True)  # noqa: E712
                                           & (Chat.archived == False)).order_by(Chat.id)  # noqa: E712
     joined = []

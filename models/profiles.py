@@ -1,4 +1,4 @@
-"""What people change about themselves (issue 21): display name, status, avatar and password.
+"""What people change about themselves (issue 21): display name, status, email, time zone, avatar and password.
 
 The ``users`` columns are defined in ``users.py``; avatars are kept here, one small re-encoded image a
 user (``thumbnails.avatar_image``), in the database so that every process serves them.
@@ -7,17 +7,18 @@ import secrets
 
 import peewee
 
-from models.db import BaseModel
+from models.db import BaseModel, db
 from models.errors import invalid, not_found
 from models.i18n import N_
 from models.memberships import chat_ids_for_user
-from models.users import User, get_user
+from models.users import User, check_email_free, clean_email, clean_timezone, email_taken, get_user
 from models.validate import clean_line
 
 MAX_DISPLAY_NAME = 64
 MAX_STATUS_TEXT = 100
 MAX_STATUS_EMOJI = 16
-PROFILE_FIELDS = ("display_name", "status_text", "status_emoji")
+PROFILE_FIELDS = ("display_name", "status_text", "status_emoji")  # strings
+CLEARABLE_FIELDS = ("email", "timezone")  # a string, or null to clear
 MAX_AVATAR_BYTES = 10 * 1024 * 1024  # of the upload (or --max-upload-bytes when lower); what is kept is ~50 KB
 
 
@@ -31,13 +32,19 @@ class Avatar(BaseModel):
 
 
 def update_profile(user_id, changes):
-    """Save any of ``PROFILE_FIELDS`` (strings; types checked by the caller); returns ``(user, the ids of
+    """Save any of ``PROFILE_FIELDS`` and ``CLEARABLE_FIELDS``, all or none; returns ``(user, the ids of
     the user's chats)``, the chats being whose members to tell."""
     values = {"display_name": _clean_display_name, "status_text": _clean_status_text,
-              "status_emoji": _clean_status_emoji}
+              "status_emoji": _clean_status_emoji, "email": clean_email, "timezone": clean_timezone}
     cleaned = {name: values[name](value) for name, value in changes.items()}
+    if "email" in cleaned:
+        check_email_free(cleaned["email"], user_id)
     if cleaned:
-        User.update(**cleaned).where(User.id == user_id).execute()
+        try:
+            with db.atomic():
+                User.update(**cleaned).where(User.id == user_id).execute()
+        except peewee.IntegrityError:  # taken by another process in the meantime (the unique index)
+            raise email_taken(cleaned["email"])
     return get_user(user_id), chat_ids_for_user(user_id)
 
 

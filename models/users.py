@@ -1,10 +1,12 @@
 """Users and sessions: password hashing, tokens, authentication, admin actions."""
 import datetime
+import functools
 import hashlib
 import re
 import secrets
 import time
 import uuid
+import zoneinfo
 
 import argon2
 import jwt
@@ -14,7 +16,7 @@ from models.clock import iso, utcnow
 from models.db import BaseModel, db
 from models.errors import AppError, invalid, not_found
 from models.i18n import N_
-from models.validate import clean_string
+from models.validate import clean_line, clean_string
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 MIN_PASSWORD = 8
@@ -24,6 +26,9 @@ DEACTIVATED = N_("This account has been deactivated")
 _hasher = argon2.PasswordHasher()  # argon2id with the library's recommended cost
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 TOKEN_EXPIRED = N_("Token expired: log in again")
+MAX_EMAIL = 254  # RFC 5321's longest forward path
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")  # plausible, not proof: one '@', something on each side, no spaces
+MAX_TIMEZONE = 64
 MAX_VERIFIED = 10_000  # access tokens (about 1 KiB each) remembered as verified (see decode_access_token); then it starts afresh
 _verified = {}  # (secret, token) -> claims
 
@@ -40,6 +45,8 @@ class User(BaseModel):
     status_text = peewee.CharField(max_length=100, default="")
     status_emoji = peewee.CharField(max_length=16, default="")
     avatar_key = peewee.CharField(max_length=16, null=True)  # None: no avatar; new with each one (``profiles.py``)
+    email = peewee.CharField(max_length=MAX_EMAIL, null=True)  # unique ignoring case (index in migration 0018)
+    timezone = peewee.CharField(max_length=MAX_TIMEZONE, null=True)  # an IANA name; None: not known
 
     class Meta:
         table_name = "users"
@@ -62,7 +69,7 @@ class Session(BaseModel):
 
 # The columns ``person_dict`` takes, in its order, for queries that read users as plain rows.
 PERSON_COLUMNS = ("id", "username", "display_name", "is_admin", "is_active", "last_seen_at", "status_text",
-                  "status_emoji", "avatar_key")
+                  "status_emoji", "avatar_key", "email", "timezone")
 
 
 def user_dict(user):
@@ -70,7 +77,7 @@ def user_dict(user):
 
 
 def person_dict(user_id, username, display_name, is_admin, is_active, last_seen_at, status_text, status_emoji,
-                avatar_key):
+                avatar_key, email, timezone):
     """The wire form of a user from its columns (plain rows; SQLite gives booleans as 0 and 1)."""
     return {
         "id": user_id,
@@ -82,6 +89,8 @@ def person_dict(user_id, username, display_name, is_admin, is_active, last_seen_
         "status_text": status_text,
         "status_emoji": status_emoji,
         "avatar_url": avatar_url(user_id, avatar_key),
+        "email": email,
+        "timezone": timezone,
     }
 
 
@@ -125,6 +134,49 @@ def validate_password(password):
     return password
 
 
+def clean_email(value):
+    """A trimmed plausible address, or None (null or blank clears it)."""
+    if value is None:
+        return None
+    email = clean_line(value, "email", MAX_EMAIL)
+    if not email:
+        return None
+    if not EMAIL_RE.match(email):
+        raise invalid("invalid_email", N_("email must look like name@example.com"), field="email")
+    return email
+
+
+def check_email_free(email, user_id=None):
+    """409 when another user already has ``email`` (compared ignoring case, by the database on both sides)."""
+    if email is None:
+        return
+    taken = User.select(User.id).where(peewee.fn.LOWER(User.email) == peewee.fn.LOWER(email))
+    if user_id is not None:
+        taken = taken.where(User.id != user_id)
+    if taken.exists():
+        raise email_taken(email)
+
+
+def email_taken(email):
+    return AppError(409, "email_taken", N_("Email '%(email)s' is already used by another account", email=email),
+                    field="email")
+
+
+def clean_timezone(value):
+    """An IANA time zone name (``Europe/Moscow``), or None to forget it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in _timezones():
+        raise invalid("invalid_timezone", N_("timezone must be an IANA time zone name such as Europe/Berlin, or null"),
+                      field="timezone")
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def _timezones():
+    return frozenset(zoneinfo.available_timezones())
+
+
 # --- accounts -----------------------------------------------------------------
 
 def find_login_candidate(username):
@@ -139,14 +191,18 @@ def find_login_candidate(username):
             "is_active": user.is_active, "locale": user.locale}
 
 
-def create_user(username, password_hash, display_name=None, is_admin=False):
+def create_user(username, password_hash, display_name=None, is_admin=False, email=None):
     username = validate_username(username)
     display_name = clean_string(display_name or username, "display_name", 64) or username
+    email = clean_email(email)
+    check_email_free(email)
     try:
         with db.atomic():
             user = User.create(username=username, display_name=display_name,
-                               password_hash=password_hash, is_admin=bool(is_admin))
-    except peewee.IntegrityError:
+                               password_hash=password_hash, is_admin=bool(is_admin), email=email)
+    except peewee.IntegrityError:  # a race with another process: the unique indexes decide
+        if email is not None and User.select().where(peewee.fn.LOWER(User.email) == peewee.fn.LOWER(email)).exists():
+            raise email_taken(email)
         raise AppError(409, "username_taken", N_("Username '%(name)s' is already taken", name=username))
     return user_dict(user)
 

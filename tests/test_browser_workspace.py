@@ -3,10 +3,12 @@ archiving from Channel settings (the composer gives way, the Archived section), 
 profiles (name, status and picture seen by another user, the profile card) and the password change that
 signs out another browser; making an administrator on the admin page. UPDATE_SCREENSHOTS=1 retakes
 docs/screenshots/directory.png and profile-card.png."""
+import datetime
 import io
 import os
 import pathlib
 import re
+import zoneinfo
 
 import pytest
 from PIL import Image, ImageDraw
@@ -183,10 +185,16 @@ def test_a_profile_change_is_seen_by_another_user_with_the_picture_and_the_card(
     admin = ui_server.login("admin")
     general = ui_server.chat_id(admin, "General")
     ui_server.request("POST", f"/api/chats/{general}/messages", ui_server.login("user1"), {"text": "Morning all"})
-    page = log_in(new_page(), ui_server, "user1")
-    other = log_in(new_page(), ui_server, "user2")
+    user1 = ui_server.login("user1")
+    assert ui_server.request("GET", "/api/me", user1).json()["timezone"] is None
+    page = log_in(new_page(timezone_id="Asia/Tokyo"), ui_server, "user1")
+    other = log_in(new_page(timezone_id="America/New_York"), ui_server, "user2")
     open_chat(other, general)
     expect(messages(other, "Morning all")).to_contain_text("User One")
+    deadline = datetime.datetime.now() + datetime.timedelta(seconds=10)
+    while ui_server.request("GET", "/api/me", user1).json()["timezone"] is None and datetime.datetime.now() < deadline:
+        page.wait_for_timeout(100)
+    assert ui_server.request("GET", "/api/me", user1).json()["timezone"] == "Asia/Tokyo"  # saved by the page, once
 
     page.click("[data-testid=profile-button]")
     dialog = page.locator("[data-testid=profile-dialog]")
@@ -194,6 +202,8 @@ def test_a_profile_change_is_seen_by_another_user_with_the_picture_and_the_card(
     dialog.locator("[data-testid=profile-name]").fill("Alex Morgan")
     dialog.locator("[data-testid=profile-emoji]").fill("🌴")
     dialog.locator("[data-testid=profile-status]").fill("On holiday until Monday")
+    expect(dialog.locator("[data-testid=profile-timezone]")).to_have_value("Asia/Tokyo")
+    dialog.locator("[data-testid=profile-email]").fill(" alex.morgan@example.com ")
     dialog.locator("[data-testid=avatar-input]").set_input_files(
         {"name": "me.png", "mimeType": "image/png", "buffer": portrait()})
     expect(dialog.locator("[data-testid=avatar-preview] img")).to_have_attribute("src", re.compile("^data:image/png"))
@@ -214,6 +224,13 @@ def test_a_profile_change_is_seen_by_another_user_with_the_picture_and_the_card(
     expect(card.locator("[data-testid=card-name]")).to_have_text("Alex Morgan")
     expect(card.locator("[data-testid=card-status]")).to_have_text("🌴 On holiday until Monday")
     expect(card.locator("[data-testid=card-presence]")).to_have_text("Online")
+    email = card.locator("[data-testid=card-email]")
+    expect(email).to_have_text("alex.morgan@example.com")
+    expect(email).to_have_attribute("href", "mailto:alex.morgan@example.com")
+    tokyo = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Tokyo"))
+    times = "|".join((tokyo + datetime.timedelta(minutes=m)).strftime("%-I:%M\\s?%p") for m in (-1, 0, 1))
+    expect(card.locator("[data-testid=card-local-time]")).to_have_text(
+        re.compile(rf"^({times}) local time \(Asia/Tokyo\)$"))  # Tokyo's time, though the viewer is in New York
     shot(other, tmp_path, "profile-card.png")
     card.locator("[data-testid=card-message]").click()
     expect(card).to_be_hidden()

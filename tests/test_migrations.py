@@ -45,6 +45,9 @@ def test_version_1_schema_upgrades_with_data_kept(database_url, tmp_path):
         assert server.request("GET", "/api/channels", token).json() == {"channels": []}
         me = server.request("GET", "/api/me", token).json()
         assert (me["status_text"], me["status_emoji"], me["avatar_url"]) == ("", "", None)
+        assert (me["email"], me["timezone"]) == (None, None)  # 0018: nothing guessed for existing users
+        with db.connection_context():
+            assert {"email", "timezone"} <= {c.name for c in db.get_columns("users")}
     finally:
         server.stop()
 

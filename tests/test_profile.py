@@ -60,6 +60,66 @@ def test_an_administrator_renaming_someone_tells_their_peers(server):
     assert (frame["user"]["id"], frame["user"]["display_name"]) == (uid, "Olga")
 
 
+def test_email_and_timezone_are_set_cleared_validated_and_seen_by_peers(server):
+    admin, user1, user2 = server.login("admin"), server.login("user1"), server.login("user2")
+    me = server.request("GET", "/api/me", user1).json()
+    assert (me["email"], me["timezone"]) == (None, None)
+    peer = connected(server, user2)
+    answer = server.request("PATCH", "/api/me", user1, {"email": "  Olga.Ivanova@Example.com ",
+                                                        "timezone": "Asia/Tokyo"})
+    assert answer.status_code == 200
+    assert (answer.json()["email"], answer.json()["timezone"]) == ("Olga.Ivanova@Example.com", "Asia/Tokyo")
+    user = peer.recv_type("user_updated")["user"]
+    assert (user["id"], user["email"], user["timezone"]) == (me["id"], "Olga.Ivanova@Example.com", "Asia/Tokyo")
+    members = server.request("GET", f"/api/chats/{server.chat_id(user2, 'General')}", user2).json()["members"]
+    assert next(m for m in members if m["id"] == me["id"])["timezone"] == "Asia/Tokyo"
+    chat_list = server.request("GET", "/api/chats", user2).json()
+    assert chat_list  # the chat list reads users through the same columns
+    welcome = server.connect(user1).recv_type("connected")  # admission reads users as plain rows too
+    assert (welcome["user_id"], welcome["display_name"]) == (me["id"], me["display_name"])
+    found = server.request("GET", "/api/users", user2, params={"q": "user1"}).json()["users"]
+    assert found[0]["email"] == "Olga.Ivanova@Example.com"
+
+    # the same address in another case belongs to user1 already; nothing of the refused call is saved
+    before = server.request("GET", "/api/me", user2).json()
+    taken = server.request("PATCH", "/api/me", user2, {"email": "olga.ivanova@example.COM", "status_text": "x"})
+    assert_error(taken, 409, "email_taken")
+    assert server.request("GET", "/api/me", user2).json() == before
+    assert server.request("PATCH", "/api/me", user1, {"email": "olga.ivanova@example.com"}).status_code == 200
+    made = server.request("POST", "/api/admin/users", admin, {"username": "erin", "password": "erinpass1",
+                                                              "email": "OLGA.IVANOVA@example.com"})
+    assert_error(made, 409, "email_taken")
+    made = server.request("POST", "/api/admin/users", admin, {"username": "erin", "password": "erinpass1",
+                                                              "email": " erin@example.com "})
+    assert (made.status_code, made.json()["email"], made.json()["timezone"]) == (201, "erin@example.com", None)
+    assert_error(server.request("POST", "/api/admin/users", admin, {"username": "fred", "password": "fredpass1",
+                                                                    "email": "fred"}), 422, "invalid_email")
+
+    before = server.request("GET", "/api/me", user1).json()
+    for body, status, code in [({"email": "no-at-sign"}, 422, "invalid_email"), ({"email": "a b@example.com"}, 422, "invalid_email"),
+                               ({"email": "a@b@c"}, 422, "invalid_email"), ({"email": "@example.com"}, 422, "invalid_email"),
+                               ({"email": "a@example.com\x07"}, 422, "invalid_field"), ({"email": 5}, 422, "invalid_field"),
+                               ({"email": "a" * 250 + "@b.ru"}, 422, "email_too_long"),
+                               ({"timezone": "Mars/Olympus"}, 422, "invalid_timezone"),
+                               ({"timezone": "../../etc/passwd"}, 422, "invalid_timezone"),
+                               ({"timezone": 3}, 422, "invalid_timezone"),
+                               ({"timezone": "Europe/Berlin", "display_name": ""}, 422, "invalid_field"),
+                               ({"email": "erin@EXAMPLE.com", "timezone": "Europe/Berlin"}, 409, "email_taken"),
+                               ({"timezone": "Europe/Berlin", "locale": "fr"}, 422, "invalid_field")]:
+        assert_error(server.request("PATCH", "/api/me", user1, body), status, code)
+    assert server.request("GET", "/api/me", user1).json() == before  # nothing of a refused call was saved
+
+    cleared = server.request("PATCH", "/api/me", user1, {"email": None, "timezone": None}).json()
+    assert (cleared["email"], cleared["timezone"]) == (None, None)
+    user = peer.recv_type("user_updated")["user"]
+    while user["timezone"] is not None:  # the first change's frame may still be queued
+        user = peer.recv_type("user_updated")["user"]
+    assert user["email"] is None
+    # a cleared address is free again, and blank clears too
+    assert server.request("PATCH", "/api/me", user2, {"email": "olga.ivanova@example.com"}).status_code == 200
+    assert server.request("PATCH", "/api/me", user2, {"email": "  "}).json()["email"] is None
+
+
 def image_bytes(size, mode="RGB", fmt="JPEG", exif=None):
     import io
     from PIL import Image

@@ -19,7 +19,7 @@ import { Notifier } from './notify.js';
 import { Outbox } from './outbox.js';
 import { PinsDialog, setPinned } from './pins.js';
 import { buildParts } from './pageparts.js';
-import { ProfileCard, ProfileDialog } from './profile.js';
+import { ProfileCard, ProfileDialog, rememberTimeZone } from './profile.js';
 import { Reactions } from './reactions.js';
 import { ReplyBar } from './replies.js';
 import { MessageSearch } from './search.js';
@@ -418,7 +418,10 @@ function membersChanged(chatId, memberList) {
 
 showMe({ id: me.id, display_name: me.name, avatar_url: null });
 startSession(me.id);
-api('GET', '/api/me').then(showMe).catch(() => {}); // the picture: the page carries only the name
+api('GET', '/api/me').then((user) => { // the picture: the page carries only the name
+  showMe(user);
+  return rememberTimeZone(user);
+}).catch((error) => console.warn('Could not load or update the profile:', error.message));
 wireLogout($('logout-form'));
 $('logout-form').addEventListener('submit', () => outbox.forget());
 outbox.load();

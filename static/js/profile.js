@@ -1,14 +1,44 @@
-// Profiles. ProfileDialog: your own name, picture (PUT /api/me/avatar, previewed before saving), status and
-// password (POST /api/me/password, which signs out your other sessions). ProfileCard: someone else's name,
-// status and presence, with a "Message" button that opens your direct chat with them.
+// Profiles. ProfileDialog: your own name, picture (PUT /api/me/avatar, previewed before saving), status,
+// email, time zone and password (POST /api/me/password, which signs out your other sessions). ProfileCard:
+// someone else's name, status, presence, email and local time, with a "Message" button that opens your
+// direct chat with them. rememberTimeZone: the browser's zone saved for someone who has none yet.
 import { api, freshToken } from './api.js';
 import { h, userAvatar } from './dom.js';
-import { relativeTime, t } from './i18n.js';
+import { lang, relativeTime, t } from './i18n.js';
 import { field, makeDialog, showError } from './dialogs.js';
 
 const MAX_NAME = 64;
 const MAX_STATUS = 100;
 const MAX_EMOJI = 16;
+const MAX_EMAIL = 254;
+
+/** The IANA zone this browser runs in ("Europe/Moscow"). */
+export function browserTimeZone() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** Save the browser's zone for ``user`` if they have none yet, so that others see their local time without
+ * anyone opening the profile dialog (as Slack does); the updated user, or null when nothing was saved. */
+export async function rememberTimeZone(user) {
+  if (user.timezone || !browserTimeZone()) return null;
+  return api('PATCH', '/api/me', { timezone: browserTimeZone() });
+}
+
+/** The time now in ``timeZone`` as messages show theirs ("2:05 PM", "14:05"); null if this browser does not know the zone. */
+function timeIn(timeZone, now = new Date()) {
+  try {
+    return new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit', timeZone }).format(now);
+  } catch {
+    return null;
+  }
+}
+
+/** The zones the select offers: the browser's list, plus ``extra`` ones it may lack (such as "UTC"). */
+function zoneOptions(...extra) {
+  const zones = new Set(Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : []);
+  for (const zone of extra) if (zone) zones.add(zone);
+  return [...zones].sort().map((zone) => h('option', { value: zone }, zone.replaceAll('_', ' ')));
+}
 
 /** PUT /api/me/avatar with the file as multipart field ``file``; the updated user. */
 async function uploadAvatar(file) {
@@ -48,6 +78,9 @@ export class ProfileDialog {
       placeholder: '🙂', dataset: { testid: 'profile-emoji' } });
     this.status = h('input', { maxlength: String(MAX_STATUS), autocomplete: 'off', placeholder: t('profile.statusExample'),
       dataset: { testid: 'profile-status' } });
+    this.email = h('input', { type: 'email', maxlength: String(MAX_EMAIL), autocomplete: 'email',
+      placeholder: 'name@example.com', dataset: { testid: 'profile-email' } });
+    this.timezone = h('select', { dataset: { testid: 'profile-timezone' } });
     this.error = h('p', { className: 'form-error', role: 'alert', hidden: true });
     this.saved = h('p', { className: 'form-ok', role: 'status', hidden: true });
     const save = h('button', { type: 'submit', className: 'btn btn-primary', dataset: { testid: 'profile-save' } },
@@ -59,6 +92,7 @@ export class ProfileDialog {
         this.fileInput),
       field(t('profile.name'), this.name),
       h('div', { className: 'status-fields' }, field(t('profile.emoji'), this.emoji), field(t('profile.status'), this.status)),
+      field(t('profile.email'), this.email), field(t('profile.timezone'), this.timezone),
       this.error, this.saved, h('div', { className: 'form-actions' }, save));
     profileForm.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -95,6 +129,10 @@ export class ProfileDialog {
     this.name.value = user.display_name;
     this.emoji.value = user.status_emoji || '';
     this.status.value = user.status_text || '';
+    this.email.value = user.email || '';
+    const zone = user.timezone || browserTimeZone();
+    this.timezone.replaceChildren(...zoneOptions(zone));
+    this.timezone.value = zone;
     this.current.value = '';
     this.next.value = '';
     for (const node of [this.error, this.saved, this.passwordError, this.passwordOk]) showError(node, '');
@@ -133,6 +171,7 @@ export class ProfileDialog {
       this.picked = null;
       user = await api('PATCH', '/api/me', {
         display_name, status_text: this.status.value.trim(), status_emoji: this.emoji.value.trim(),
+        email: this.email.value.trim() || null, timezone: this.timezone.value,
       });
       this.user = user;
       showError(this.error, '');
@@ -211,12 +250,22 @@ export class ProfileCard {
           user.username ? h('p', { className: 'muted' }, `@${user.username}`) : null)),
       status ? h('p', { className: 'profile-status', dataset: { testid: 'card-status' } }, status) : null,
       h('p', { className: 'muted', dataset: { testid: 'card-presence' } }, presence),
+      user.email ? h('p', {}, h('a', { href: `mailto:${encodeURIComponent(user.email).replaceAll('%40', '@')}`, dataset: { testid: 'card-email' } }, user.email)) : null,
+      this.localTime(user.timezone),
       this.error);
     const message = user.id === this.opts.me.id ? null
       : h('button', { type: 'button', className: 'btn btn-primary', dataset: { testid: 'card-message' },
         onClick: () => this.message() }, t('profile.message'));
     this.foot.replaceChildren(...[message,
       h('button', { type: 'button', className: 'btn', onClick: () => this.dialog.close() }, t('common.close'))].filter(Boolean));
+  }
+
+  /** "2:05 PM local time (America/New York)", or null without a zone this browser knows. */
+  localTime(timeZone) {
+    const time = timeZone && timeIn(timeZone);
+    if (!time) return null;
+    return h('p', { className: 'muted', dataset: { testid: 'card-local-time' } },
+      t('profile.localTime', { time, zone: timeZone.replaceAll('_', ' ') }));
   }
 
   async message() {
