@@ -234,7 +234,8 @@ def main():
     parser.add_argument("--database-url", default=None, help="an existing empty database instead")
     args = parser.parse_args()
     if not os.path.exists(os.path.join(BENCH, "node_modules", "ws")):
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BENCH], check=True)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BENCH], check=True,
+                       stdout=sys.stderr)  # stdout carries the JSON report
     with tempfile.TemporaryDirectory(prefix="cm-day-") as work:
         if args.database_url:
             report = day(args, args.database_url, work)

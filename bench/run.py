@@ -249,7 +249,8 @@ def main():
     args = parser.parse_args()
     workload_names = args.workloads.split(",")
     if not os.path.exists(os.path.join(BENCH, "node_modules", "ws")):
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BENCH], check=True)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BENCH], check=True,
+                       stdout=sys.stderr)  # stdout carries the JSON report
     sizes, only = QUICK if args.quick else FULL, args.only.split(",")
     started = time.monotonic()
     report = {"machine": machine(), "quick": args.quick, "sizes": sizes}

@@ -126,7 +126,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=180.0)
     args = parser.parse_args()
     if not os.path.exists(os.path.join(BENCH, "node_modules", "ws")):
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BENCH], check=True)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BENCH], check=True,
+                       stdout=sys.stderr)  # stdout carries the JSON report
     work = tempfile.mkdtemp(prefix="cm-storm-")
     url = args.database_url or "sqlite:///" + os.path.join(work, "storm.db")
     users = seed(url, args.users, args.group_size)
