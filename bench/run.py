@@ -181,7 +181,8 @@ def pg_database(name):
         conn = psycopg2.connect(PG_ADMIN)
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                        " AND backend_type = 'client backend'", (name,))  # not autovacuum (superuser)
             cur.execute(sql)
         conn.close()
     admin(f"DROP DATABASE IF EXISTS {name}")

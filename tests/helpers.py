@@ -45,7 +45,9 @@ def database_unreachable(database_url):
     try:
         with admin.cursor() as cur:
             cur.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            # client backends only: an autovacuum worker runs as the superuser, and ending it needs one
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                        " AND backend_type = 'client backend'", (name,))
         yield
     finally:
         with admin.cursor() as cur:
