@@ -84,25 +84,20 @@ async function create(event) {
   }
 }
 
-async function setActive(user, active) {
+/** PATCH one user (``change``), then say ``done`` and reload the list. */
+async function changeUser(user, change, done) {
   try {
-    await api('PATCH', `/api/admin/users/${user.id}`, { is_active: active });
-    say($('list-ok'), t(active ? 'admin.reactivated' : 'admin.deactivatedOut', { name: user.display_name }));
+    await api('PATCH', `/api/admin/users/${user.id}`, change);
+    say($('list-ok'), t(done, { name: user.display_name }));
     await load();
   } catch (error) {
     say($('list-error'), error.message);
   }
 }
 
-async function setAdmin(user, admin) {
-  try {
-    await api('PATCH', `/api/admin/users/${user.id}`, { is_admin: admin });
-    say($('list-ok'), t(admin ? 'admin.madeAdmin' : 'admin.revokedAdmin', { name: user.display_name }));
-    await load();
-  } catch (error) {
-    say($('list-error'), error.message);
-  }
-}
+const setActive = (user, active) =>
+  changeUser(user, { is_active: active }, active ? 'admin.reactivated' : 'admin.deactivatedOut');
+const setAdmin = (user, admin) => changeUser(user, { is_admin: admin }, admin ? 'admin.madeAdmin' : 'admin.revokedAdmin');
 
 function askPassword(user) {
   resetting = user;
